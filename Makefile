@@ -1,0 +1,50 @@
+# Two commands matter: `make demo` (whole workflow against the local emulation) and `make test`.
+# Each installs what it needs; `make install` creates .venv with pinned dependencies.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+STACK ?= dev
+
+.PHONY: install test lint typecheck unit demo plan bench clean docs
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --no-deps --config-setting editable_mode=compat -e .
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy catalog infra ops policy benchmarks tests
+
+unit: install
+	$(BIN)/python -m pytest -n 2
+
+test: lint typecheck unit
+
+docs: $(STAMP)
+	$(BIN)/python -m ops.docgen README.md --write
+
+plan: $(STAMP)
+	$(BIN)/python -m infra.plan --stack $(STACK)
+
+demo: install
+	$(BIN)/python -m demo
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules build *.egg-info

@@ -1,0 +1,79 @@
+"""Which Azure cloud to talk to: public, sovereign, or a custom one given by endpoints.
+
+A custom cloud is ordinary configuration (ARM endpoint, authority host, CA bundle); it is how the
+toolkit reaches a sovereign cloud, a private-link proxy, or the local emulation used by `make demo`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ops.errors import UsageError
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    name: str
+    arm_endpoint: str
+    authority_host: str
+    ca_bundle: str | None = None
+
+    @property
+    def arm_scope(self) -> str:
+        return self.arm_endpoint.rstrip("/") + "/.default"
+
+    @property
+    def verify(self) -> str | bool:
+        """What to pass as `connection_verify`: the CA bundle when one is configured."""
+        return self.ca_bundle or True
+
+
+KNOWN_CLOUDS: dict[str, CloudSettings] = {
+    "AzureCloud": CloudSettings(
+        "AzureCloud", "https://management.azure.com/", "https://login.microsoftonline.com"
+    ),
+    "AzureChinaCloud": CloudSettings(
+        "AzureChinaCloud", "https://management.chinacloudapi.cn/", "https://login.chinacloudapi.cn"
+    ),
+    "AzureUSGovernment": CloudSettings(
+        "AzureUSGovernment", "https://management.usgovcloudapi.net/", "https://login.microsoftonline.us"
+    ),
+}
+CUSTOM = "custom"
+ENV_CLOUD = "FOUNDRY_CLOUD"
+ENV_ARM = "FOUNDRY_ARM_ENDPOINT"
+ENV_AUTHORITY = "FOUNDRY_AUTHORITY_HOST"
+ENV_CA_BUNDLE = "FOUNDRY_CA_BUNDLE"
+
+
+def resolve_cloud(name: str | None, env: Mapping[str, str] | None = None) -> CloudSettings:
+    """Cloud from `--cloud` (or FOUNDRY_CLOUD); endpoints and CA bundle may be overridden by environment."""
+    env = os.environ if env is None else env
+    chosen = name or env.get(ENV_CLOUD) or ("custom" if env.get(ENV_ARM) else "AzureCloud")
+    ca_bundle = env.get(ENV_CA_BUNDLE) or None
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise UsageError(f"{ENV_CA_BUNDLE} points to {ca_bundle!r}, which is not a file")
+    if chosen == CUSTOM:
+        arm = env.get(ENV_ARM)
+        authority = env.get(ENV_AUTHORITY)
+        if not arm or not authority:
+            raise UsageError(f"--cloud custom needs {ENV_ARM} and {ENV_AUTHORITY} set")
+        _require_https(arm, ENV_ARM)
+        _require_https(authority, ENV_AUTHORITY)
+        return CloudSettings(CUSTOM, arm.rstrip("/") + "/", authority.rstrip("/"), ca_bundle)
+    if chosen not in KNOWN_CLOUDS:
+        raise UsageError(f"unknown cloud {chosen!r}; choose one of: {', '.join([*KNOWN_CLOUDS, CUSTOM])}")
+    base = KNOWN_CLOUDS[chosen]
+    return CloudSettings(
+        base.name,
+        (env.get(ENV_ARM) or base.arm_endpoint).rstrip("/") + "/",
+        (env.get(ENV_AUTHORITY) or base.authority_host).rstrip("/"),
+        ca_bundle,
+    )
+
+
+def _require_https(url: str, var: str) -> None:
+    if not url.startswith("https://"):
+        raise UsageError(f"{var} must be an https:// URL, got {url!r}")

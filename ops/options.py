@@ -1,0 +1,92 @@
+"""Option decorators shared by command groups, so every command spells them the same way."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ops.app import App
+from ops.output import Format
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _set_format(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(App).output.format = Format(value)
+
+
+def output_option(func: F) -> F:
+    """`--output/-o table|json` on a read command."""
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice([f.value for f in Format]),
+        default=None,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_format,
+        help="Result format: a readable table (default) or JSON on stdout.",
+    )(func)
+
+
+def _set_yes(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(App).assume_yes = True
+
+
+def yes_option(func: F) -> F:
+    """`--yes/-y`: skip the confirmation prompt of a destructive command."""
+    return click.option(
+        "--yes",
+        "-y",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_yes,
+        help="Do not ask for confirmation.",
+    )(func)
+
+
+def _set_stack(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(App).stack = value
+
+
+def _set_outputs(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.ensure_object(App).outputs_file = value
+
+
+def stack_options(func: F) -> F:
+    """`--stack` / `--outputs`, accepted on the root and on any command that reads the stack."""
+    func = click.option(
+        "--outputs",
+        "outputs_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="FOUNDRY_OUTPUTS",
+        expose_value=False,
+        callback=_set_outputs,
+        help="Saved stack outputs JSON (as written by `pulumi stack output --json`). Env: FOUNDRY_OUTPUTS.",
+    )(func)
+    return click.option(
+        "--stack",
+        envvar="FOUNDRY_STACK",
+        expose_value=False,
+        callback=_set_stack,
+        help="Pulumi stack whose outputs to read with the Pulumi CLI. Env: FOUNDRY_STACK.",
+    )(func)
+
+
+def confirm(app: App, question: str) -> None:
+    """Ask before a destructive step unless --yes; abort (exit 1) on no or when stdin is not a terminal."""
+    if app.assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise click.ClickException(f"{question} Refusing without a terminal; pass --yes to confirm.")
+    click.confirm(question, abort=True, err=True)
