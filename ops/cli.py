@@ -99,7 +99,7 @@ class _ToolkitClickError(click.ClickException):
 
 
 @click.group(
-    cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80}
 )
 @click.version_option(__version__, prog_name="foundry-ops")
 @stack_options
