@@ -1,0 +1,195 @@
+"""`deploy create | list | show | delete | keys`: serverless endpoints serving fine-tuned models.
+
+The service allows one deployment per custom model, so `create` first looks for an endpoint already
+serving the model and returns it. Content safety is set in the same PUT that creates the endpoint, so
+there is no moment in which a new endpoint runs unfiltered. Keys are printed only with --show-keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ops.commands.ml_names import endpoint_name
+from ops.errors import NotFoundError, UsageError
+from ops.options import confirm, output_option, pass_app, stack_options, yes_option
+
+if TYPE_CHECKING:
+    from ops.app import App
+    from ops.azure.ml import EndpointInfo
+
+ENDPOINT_COLUMNS = ("name", "model", "state", "content_safety", "uri")
+
+
+@click.group(help="Deploy fine-tuned models as serverless endpoints; list, show, delete, keys.")
+def deploy() -> None:
+    pass
+
+
+@deploy.command("create")
+@click.option("--job", help="A completed fine-tuning job: deploy the model it registered.")
+@click.option("--model", "model_ref", help="A fine-tuned model in the project, as NAME or NAME:VERSION.")
+@click.option("--name", help="Endpoint name (default: the model's name plus a short hash).")
+@click.option(
+    "--content-safety/--no-content-safety",
+    default=True,
+    show_default=True,
+    help="Azure AI Content Safety filtering on the endpoint.",
+)
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the endpoint is online.")
+@stack_options
+@output_option
+@pass_app
+def create(
+    app: App, job: str | None, model_ref: str | None, name: str | None, content_safety: bool, wait: bool
+) -> None:
+    """Deploy a fine-tuned model as a serverless endpoint (one per model; an existing one is returned).
+
+    \b
+    Examples:
+      foundry-ops deploy create --job ft-phi-4-mini-instruct-3f2a9c01b2de
+      foundry-ops deploy create --model phi-4-mini-instruct-ft-support:1 --name support-bot
+    """
+    if bool(job) == bool(model_ref):
+        raise UsageError("give exactly one of --job or --model")
+    model_name, version = _model_for_job(app, job) if job else _model_from_ref(app, str(model_ref))
+    model_id = app.ml.model_id(model_name, version)
+    serving = [e for e in app.ml.list_endpoints() if e.model_id == model_id]
+    if serving:
+        found = serving[0]
+        if name and name != found.name:
+            app.output.warn(
+                f"model {model_name}:{version} is already deployed as {found.name}; one per model"
+            )
+        app.output.progress(f"{model_name}:{version} is already deployed as {found.name}")
+        app.output.result(_endpoint_dict(found))
+        return
+    target = name or endpoint_name(model_name, model_id)
+    clash = app.ml.find_endpoint(target)
+    if clash is not None:
+        raise UsageError(f"endpoint {target} already serves another model ({clash.model_id})")
+    safety = "on" if content_safety else "off"
+    app.output.progress(
+        f"creating endpoint {target} for {model_name}:{version} (content safety {safety}) ..."
+    )
+    endpoint = app.ml.create_endpoint(
+        target,
+        model_id,
+        content_safety=content_safety,
+        tags={"model": model_name, "model_version": version, **({"job": job} if job else {})},
+        wait=wait,
+    )
+    app.output.result(_endpoint_dict(endpoint))
+
+
+def _model_for_job(app: App, job_name: str) -> tuple[str, str]:
+    job = app.ml.get_job(job_name)
+    if job.status != "Completed":
+        raise UsageError(
+            f"job {job_name} is {job.status}; only a completed job has a model to deploy",
+            hint=f"wait for it with `foundry-ops finetune wait {job_name}`",
+        )
+    if not job.output_model_name:
+        raise UsageError(f"job {job_name} registered no model")
+    versions = app.ml.list_model_versions(job.output_model_name)
+    mine = [v for v in versions if v.job_name in (None, job_name)] or versions
+    if not mine:
+        raise NotFoundError(
+            f"model {job.output_model_name} of job {job_name} is not registered in the project"
+        )
+    return job.output_model_name, mine[-1].version
+
+
+def _model_from_ref(app: App, ref: str) -> tuple[str, str]:
+    name, _, version = ref.removeprefix("azureml:").partition(":")
+    versions = app.ml.list_model_versions(name)
+    if not versions:
+        raise NotFoundError(f"model {name} does not exist in the project")
+    if not version:
+        return name, versions[-1].version
+    if version not in {v.version for v in versions}:
+        raise NotFoundError(f"model {name} has no version {version}")
+    return name, version
+
+
+@deploy.command("list")
+@stack_options
+@output_option
+@pass_app
+def list_endpoints(app: App) -> None:
+    """List serverless endpoints in the project."""
+    rows = [_endpoint_dict(e) for e in app.ml.list_endpoints()]
+    app.output.result(rows, rows=rows, columns=ENDPOINT_COLUMNS)
+
+
+@deploy.command("show")
+@click.argument("name")
+@stack_options
+@output_option
+@pass_app
+def show(app: App, name: str) -> None:
+    """Show one endpoint: model, state, inference URI, content safety (never its keys)."""
+    app.output.result(_endpoint_dict(app.ml.get_endpoint(name)))
+
+
+@deploy.command("delete")
+@click.argument("name")
+@yes_option
+@stack_options
+@output_option
+@pass_app
+def delete(app: App, name: str) -> None:
+    """Delete an endpoint and wait until it is gone (hosting is billed while it exists)."""
+    endpoint = app.ml.find_endpoint(name)
+    if endpoint is None:
+        raise NotFoundError(f"endpoint {name} does not exist in the project")
+    confirm(app, f"Delete endpoint {name} (serving {endpoint.model_id})?")
+    app.output.progress(f"deleting endpoint {name} ...")
+    app.ml.delete_endpoint(name, wait=True)
+    app.output.result({"name": name, "deleted": True})
+
+
+@deploy.command("keys")
+@click.argument("name")
+@click.option("--show-keys", is_flag=True, help="Print the keys themselves (they are secrets).")
+@stack_options
+@output_option
+@pass_app
+def keys(app: App, name: str, show_keys: bool) -> None:
+    """The endpoint's keys: printed only with --show-keys; otherwise only whether they exist.
+
+    \b
+    Example:
+      foundry-ops deploy keys support-bot --show-keys -o json
+    """
+    found = app.ml.endpoint_keys(name)
+    if show_keys:
+        app.output.result({"name": name, **found})
+        return
+    hidden = {k: ("(hidden)" if v else None) for k, v in found.items()}
+    app.output.progress("keys are hidden; pass --show-keys to print them")
+    app.output.result({"name": name, **hidden})
+
+
+def _endpoint_dict(endpoint: EndpointInfo) -> dict[str, Any]:
+    data = asdict(endpoint)
+    return {
+        "name": data["name"],
+        "model": endpoint.tags.get("model") or _model_from_id(endpoint.model_id),
+        "model_version": endpoint.tags.get("model_version"),
+        "model_id": data["model_id"],
+        "state": endpoint.endpoint_state or endpoint.provisioning_state,
+        "provisioning_state": data["provisioning_state"],
+        "content_safety": data["content_safety"],
+        "uri": data["uri"],
+        "auth_mode": data["auth_mode"],
+    }
+
+
+def _model_from_id(model_id: str | None) -> str | None:
+    if not model_id or "/models/" not in model_id:
+        return model_id
+    tail = model_id.split("/models/", 1)[1].split("/")
+    return f"{tail[0]}:{tail[2]}" if len(tail) >= 3 else tail[0]

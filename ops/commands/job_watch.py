@@ -1,0 +1,121 @@
+"""Wait for a fine-tuning job: polite polling, a live line on a terminal, plain lines in CI.
+
+Polling backs off while nothing changes and starts over when the status moves, so a long job costs few
+requests per hour; a Retry-After from the service wins over the schedule. The clock is injectable so
+tests never sleep for real. Transient read failures are reported and survived; Ctrl-C stops waiting,
+never the job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ops.azure.ml import JOB_FAILED, JobInfo
+from ops.errors import AzureError, JobFailedError
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@dataclass
+class Backoff:
+    """Poll interval: `initial`, times `factor` after every unchanged poll, capped at `maximum`."""
+
+    initial: float = 5.0
+    factor: float = 1.5
+    maximum: float = 60.0
+    current: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.current = self.initial
+
+    def reset(self) -> None:
+        self.current = self.initial
+
+    def next(self) -> float:
+        value = self.current
+        self.current = min(self.current * self.factor, self.maximum)
+        return value
+
+
+@dataclass
+class WaitResult:
+    job: JobInfo
+    polls: int
+    elapsed: float
+
+
+class JobGone(Exception):
+    pass
+
+
+def wait_for_job(
+    name: str,
+    fetch: Callable[[str], JobInfo],
+    *,
+    clock: Clock,
+    report: Callable[[str, bool], None],
+    backoff: Backoff | None = None,
+    max_consecutive_errors: int = 20,
+    timeout: float | None = None,
+    error_message: Callable[[str], str | None] = lambda _name: None,
+) -> WaitResult:
+    """Poll until the job is terminal. `report(text, status_changed)` renders progress.
+
+    Raises JobFailedError (exit 3) with the service's message when the job ends Failed/Canceled,
+    AzureError after `max_consecutive_errors` failed polls in a row or when `timeout` passes.
+    """
+    backoff = backoff or Backoff()
+    start = clock.now()
+    polls = 0
+    errors = 0
+    last_status: str | None = None
+    while True:
+        polls += 1
+        try:
+            job = fetch(name)
+            errors = 0
+        except AzureError as exc:
+            errors += 1
+            if errors >= max_consecutive_errors:
+                raise
+            report(f"still waiting: could not read job {name} ({exc}); retrying", False)
+            clock.sleep(backoff.next())
+            continue
+        elapsed = clock.now() - start
+        changed = job.status != last_status
+        if changed:
+            backoff.reset()
+            last_status = job.status
+        report(f"job {name}: {job.status} ({_fmt_elapsed(elapsed)} elapsed)", changed)
+        if job.terminal:
+            if job.status in JOB_FAILED:
+                detail = error_message(name) or "the service gave no error message"
+                raise JobFailedError(f"job {name} ended {job.status}: {detail}")
+            return WaitResult(job=job, polls=polls, elapsed=elapsed)
+        if timeout is not None and elapsed >= timeout:
+            raise AzureError(
+                f"job {name} still {job.status} after {_fmt_elapsed(elapsed)}",
+                hint=f"keep waiting with `foundry-ops finetune wait {name}`",
+            )
+        clock.sleep(backoff.next())
+
+
+def _fmt_elapsed(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
