@@ -25,6 +25,17 @@ class Tokenizer(StrEnum):
     LLAMA2_SP = "llama2-sentencepiece"
 
 
+class ChatTemplate(StrEnum):
+    """How the model's chat template (tokenizer_config.json `chat_template`) wraps each message.
+
+    Token counting adds the template's fixed tokens to the content tokens (ops/data/tokens.py).
+    """
+
+    PHI4 = "phi-4"  # <|im_start|>{role}<|im_sep|>{content}<|im_end|>  (no BOS, no EOS)
+    PHI4_MINI = "phi-4-mini"  # <|{role}|>{content}<|end|> per message, then the EOS token
+    PHI3 = "phi-3"  # <s> then <|{role}|>\n{content}<|end|>\n per message, then the EOS token
+
+
 SERVERLESS_REGIONS: tuple[str, ...] = (
     "eastus2",
     "eastus",
@@ -58,6 +69,7 @@ class ModelInfo:
     sources: tuple[str, ...]
     registry: str = "azureml"
     notes: str = ""
+    chat_template: ChatTemplate | None = None
 
     @property
     def tokens_exact(self) -> bool:
@@ -88,6 +100,7 @@ class ModelInfo:
 
 
 def _phi4(name: str, tokenizer: Tokenizer, context: int, managed: bool) -> ModelInfo:
+    template = ChatTemplate.PHI4 if tokenizer is Tokenizer.CL100K else ChatTemplate.PHI4_MINI
     return ModelInfo(
         name=name,
         family="phi-4",
@@ -97,6 +110,7 @@ def _phi4(name: str, tokenizer: Tokenizer, context: int, managed: bool) -> Model
         serverless_retired_on=None,
         managed_compute=managed,
         sources=SOURCES_SERVERLESS + (SOURCES_MANAGED if managed else ()),
+        chat_template=template,
     )
 
 
@@ -111,6 +125,7 @@ def _phi3(name: str, context: int) -> ModelInfo:
         managed_compute=True,
         sources=SOURCES_RETIREMENT + SOURCES_MANAGED,
         notes="serverless fine-tuning retired 2025-08-30; managed compute (GPU quota) only",
+        chat_template=ChatTemplate.PHI3,
     )
 
 
