@@ -1,0 +1,141 @@
+"""What validation found, as data (the JSON contract) and as a readable table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ops.data.estimate import Estimate
+from ops.data.rules import Severity
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    line: int  # 1-based; 0 means the whole file
+    category: str
+    message: str
+    severity: Severity = field(compare=False, default=Severity.ERROR)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "category": self.category, "message": self.message}
+
+
+@dataclass(frozen=True)
+class TokenStats:
+    tokenizer: str
+    exact: bool
+    method: str
+    context_length: int
+    total: int
+    min: int
+    p50: int
+    p95: int
+    max: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tokenizer": self.tokenizer,
+            "exact": self.exact,
+            "method": self.method,
+            "context_length": self.context_length,
+            "total": self.total,
+            "per_example": {"min": self.min, "p50": self.p50, "p95": self.p95, "max": self.max},
+        }
+
+
+@dataclass
+class ValidationReport:
+    file: str
+    model: str
+    bytes: int
+    lines: int
+    examples: int
+    valid_examples: int
+    errors: list[Issue]
+    warnings: list[Issue]
+    error_counts: dict[str, int]
+    warning_counts: dict[str, int]
+    listed_per_category: int
+    tokens: TokenStats | None = None
+    estimate: Estimate | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "file": self.file,
+            "model": self.model,
+            "examples": self.examples,
+            "valid_examples": self.valid_examples,
+            "lines": self.lines,
+            "bytes": self.bytes,
+            "errors": [i.to_dict() for i in self.errors],
+            "warnings": [i.to_dict() for i in self.warnings],
+            "error_counts": dict(self.error_counts),
+            "warning_counts": dict(self.warning_counts),
+            "listed_per_category": self.listed_per_category,
+            "tokens": self.tokens.to_dict() if self.tokens else None,
+            "estimate": self.estimate.to_dict() if self.estimate else None,
+        }
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _size(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def summary_rows(report: ValidationReport) -> dict[str, str]:
+    rows = {
+        "file": f"{report.file} ({_size(report.bytes)}, {_plural(report.lines, 'line')})",
+        "model": report.model,
+        "examples": f"{report.examples:,} ({report.valid_examples:,} valid)",
+    }
+    t = report.tokens
+    if t is not None:
+        rows["tokens"] = (
+            f"{t.total:,} total; per example min {t.min:,}, p50 {t.p50:,}, p95 {t.p95:,}, max {t.max:,} "
+            f"(context {t.context_length:,})"
+        )
+        rows["counted"] = t.method
+    if report.estimate is not None:
+        rows["estimate"] = report.estimate.summary()
+    errors, warnings = sum(report.error_counts.values()), sum(report.warning_counts.values())
+    verdict = "OK" if report.ok else "FAILED"
+    rows["result"] = f"{verdict}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    return rows
+
+
+def render_table(report: ValidationReport) -> str:
+    """The default (human) view: a summary, then the listed issues, then what was left unlisted."""
+    from ops.output import key_values, table
+
+    parts = [key_values(summary_rows(report))]
+    issues = sorted(report.errors + report.warnings, key=lambda i: (i.line, i.severity != Severity.ERROR))
+    if issues:
+        rows = [
+            {
+                "line": i.line or "file",
+                "severity": i.severity.value,
+                "category": i.category,
+                "message": i.message,
+            }
+            for i in issues
+        ]
+        parts.append(table(rows, ["line", "severity", "category", "message"]))
+    unlisted = []
+    for counts, listed in ((report.error_counts, report.errors), (report.warning_counts, report.warnings)):
+        shown: dict[str, int] = {}
+        for i in listed:
+            shown[i.category] = shown.get(i.category, 0) + 1
+        unlisted += [f"{n - shown.get(c, 0):,} more {c}" for c, n in counts.items() if n > shown.get(c, 0)]
+    if unlisted:
+        parts.append(f"not listed ({report.listed_per_category} per category shown): " + ", ".join(unlisted))
+    return "\n\n".join(parts)

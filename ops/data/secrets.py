@@ -1,0 +1,55 @@
+"""Spot credentials in training data: a fine-tuned model can repeat them to anyone who asks.
+
+Heuristic, so it warns rather than fails. The matched text is never echoed, only its kind.
+Every pattern has literal markers; a block of the file is searched for the markers first (memory
+speed), and only lines of a block that holds one are run through the matching expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SecretPattern:
+    kind: str
+    markers: tuple[str, ...]
+    regex: re.Pattern[str]
+
+
+def _p(kind: str, markers: tuple[str, ...], pattern: str) -> SecretPattern:
+    return SecretPattern(kind, markers, re.compile(pattern))
+
+
+PATTERNS: tuple[SecretPattern, ...] = (
+    _p(
+        "an OpenAI-style API key (sk-...)", ("sk-",), r"(?<![A-Za-z0-9])sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}"
+    ),
+    _p("an AWS access key id", ("AKIA", "ASIA"), r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])"),
+    _p(
+        "a GitHub token",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})",
+    ),
+    _p("a Slack token", ("xox",), r"xox[abposr]-[A-Za-z0-9\-]{10,}"),
+    _p("a Google API key", ("AIza",), r"AIza[0-9A-Za-z_\-]{35}"),
+    _p("a bearer token", ("earer",), r"[Bb]earer\s+[A-Za-z0-9\-._~+/]{20,}=*"),
+    _p("a private key", ("PRIVATE KEY-----",), r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"),
+    _p("an Azure storage account key", ("AccountKey=",), r"AccountKey=[A-Za-z0-9+/]{40,}={0,2}"),
+    _p("a JSON web token", ("eyJ",), r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+)
+_BYTE_MARKERS = tuple((p, tuple(m.encode() for m in p.markers)) for p in PATTERNS)
+
+
+def candidates(block: bytes) -> tuple[SecretPattern, ...]:
+    """The patterns whose markers occur somewhere in `block` (usually none)."""
+    return tuple(p for p, markers in _BYTE_MARKERS if any(m in block for m in markers))
+
+
+def find_secret(text: str, patterns: tuple[SecretPattern, ...] = PATTERNS) -> str | None:
+    """The kind of the first credential-looking string in `text`, or None."""
+    for p in patterns:
+        if any(m in text for m in p.markers) and p.regex.search(text):
+            return p.kind
+    return None

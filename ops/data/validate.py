@@ -1,0 +1,260 @@
+"""Validate a chat JSONL training file: `validate_file(path, model=...) -> ValidationReport`.
+
+The file is cut into byte ranges checked by worker processes (both cores of a small machine; the
+tokenizer is loaded once before the workers fork, so they share its memory), and the small
+per-range results are merged in order. Nothing holds the file, a range or a list of examples in
+memory: see reader.py, scan.py and dedup.py for what is kept and why it is bounded.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from catalog.models import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model
+from ops.data.dedup import DuplicateFinder
+from ops.data.estimate import make_estimate
+from ops.data.reader import plan_ranges
+from ops.data.report import Issue, TokenStats, ValidationReport
+from ops.data.rules import DEFAULT_ISSUE_CAP, MAX_FILE_BYTES, MIN_EXAMPLES, RULES, Severity
+from ops.data.scan import MAX_SYSTEMS, RangeResult, scan_range
+from ops.data.tokens import TokenCounter
+from ops.errors import UsageError
+
+RANGE_BYTES = 8 * 1024 * 1024
+
+
+def resolve_model(model: str | ModelInfo | None) -> ModelInfo:
+    if isinstance(model, ModelInfo):
+        return model
+    try:
+        return get_model(model or DEFAULT_MODEL)
+    except UnknownModelError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_input_file(path: str | os.PathLike[str]) -> Path:
+    """The path as a readable regular file, or a one-line usage error."""
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{p}: no such file")
+    if not p.is_file():
+        raise UsageError(f"{p}: not a regular file")
+    if not os.access(p, os.R_OK):
+        raise UsageError(f"{p}: not readable")
+    return p
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def validate_file(
+    path: str | os.PathLike[str],
+    model: str | ModelInfo | None = None,
+    *,
+    tokens: bool = True,
+    jobs: int | None = None,
+    cap: int = DEFAULT_ISSUE_CAP,
+    epochs: int = 1,
+    price_per_1k_tokens: float | None = None,
+    range_bytes: int = RANGE_BYTES,
+) -> ValidationReport:
+    """Check `path` against every rule for `model` (default: the catalog's default model).
+
+    `tokens=False` checks structure only (no tokenizer is loaded). `jobs` worker processes are used
+    when the file spans more than one range (default: the CPUs this process may use). At most `cap`
+    issues per category are listed; all are counted. Raises UsageError for a missing or unreadable
+    file or an unknown model; everything wrong *inside* the file is in the report.
+    """
+    info = resolve_model(model)
+    file = check_input_file(path)
+    size = file.stat().st_size
+    counter = TokenCounter(info) if tokens else None
+    ranges = plan_ranges(size, range_bytes)
+    workers = max(1, min(jobs or default_jobs(), len(ranges)))
+
+    merged = _Merged(cap)
+    with DuplicateFinder() as dups:
+        for result in _scan_all(str(file), ranges, counter, info.name, cap, workers):
+            merged.add(result, dups)
+        dup_total, dup_listed = dups.duplicates(cap)
+
+    if size > MAX_FILE_BYTES:
+        merged.file_issue("file_too_large", f"{size:,} bytes; the service takes files up to 512 MB")
+    if merged.examples < MIN_EXAMPLES:
+        merged.file_issue(
+            "too_few_examples", f"{merged.examples} example(s); fine-tuning needs at least {MIN_EXAMPLES}"
+        )
+    for line, original in dup_listed:
+        merged.listed.setdefault("duplicate", []).append((line, f"same example as line {original}"))
+    if dup_total:
+        merged.counts["duplicate"] = dup_total
+    merged.system_consistency()
+
+    stats = None
+    estimate = None
+    if counter is not None:
+        stats = _token_stats(counter, merged.histogram, merged.tokens_total)
+        estimate = make_estimate(merged.tokens_total, epochs, exact=counter.exact, price=price_per_1k_tokens)
+    errors, warnings = merged.issues()
+    return ValidationReport(
+        file=str(path),
+        model=info.name,
+        bytes=size,
+        lines=merged.lines,
+        examples=merged.examples,
+        valid_examples=merged.valid,
+        errors=errors,
+        warnings=warnings,
+        error_counts={c: n for c, n in merged.counts.items() if RULES[c].severity is Severity.ERROR},
+        warning_counts={c: n for c, n in merged.counts.items() if RULES[c].severity is Severity.WARNING},
+        listed_per_category=cap,
+        tokens=stats,
+        estimate=estimate,
+    )
+
+
+# The counter a worker process uses: inherited through fork, or rebuilt by _init_worker under spawn.
+_WORKER_COUNTER: TokenCounter | None = None
+
+
+def _init_worker(model: str, tokens: bool) -> None:
+    global _WORKER_COUNTER
+    _WORKER_COUNTER = TokenCounter(get_model(model)) if tokens else None
+
+
+def _scan_task(task: tuple[str, int, int, int]) -> RangeResult:
+    path, start, end, cap = task
+    return scan_range(path, start, end, _WORKER_COUNTER, cap)
+
+
+def _scan_all(
+    path: str, ranges: list[tuple[int, int]], counter: TokenCounter | None, model: str, cap: int, workers: int
+) -> Iterator[RangeResult]:
+    if workers == 1:
+        for start, end in ranges:
+            yield scan_range(path, start, end, counter, cap)
+        return
+    global _WORKER_COUNTER
+    _WORKER_COUNTER = counter  # forked workers inherit the loaded tokenizer's pages
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    tasks = [(path, start, end, cap) for start, end in ranges]
+    with context.Pool(workers, initializer=_init_worker, initargs=(model, counter is not None)) as pool:
+        yield from pool.imap(_scan_task, tasks)
+
+
+class _Merged:
+    """Accumulates range results in file order."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.lines = self.examples = self.valid = 0
+        self.listed: dict[str, list[tuple[int, str]]] = {}
+        self.counts: Counter[str] = Counter()
+        self.systems: dict[bytes, list[int]] = {}
+        self.other_systems = [0, 0]
+        self.with_system = 0
+        self.histogram: Counter[int] = Counter()
+        self.tokens_total = 0
+
+    def add(self, r: RangeResult, dups: DuplicateFinder) -> None:
+        offset = self.lines
+        for category, items in r.issues.items():
+            listed = self.listed.setdefault(category, [])
+            room = self.cap - len(listed)
+            listed.extend((line + offset, message) for line, message in items[: max(room, 0)])
+        self.counts.update(r.counts)
+        dups.add(r.digests, r.digest_lines, offset)
+        for key, (count, first) in r.systems.items():
+            known = self.systems.get(key)
+            if known is not None:
+                known[0] += count
+            elif len(self.systems) < MAX_SYSTEMS:
+                self.systems[key] = [count, first + offset]
+            else:
+                self._other(count, first + offset)
+        if r.other_systems[0]:
+            self._other(r.other_systems[0], r.other_systems[1] + offset)
+        self.with_system += r.with_system
+        self.histogram.update(r.token_histogram)
+        self.tokens_total += r.tokens_total
+        self.lines += r.lines
+        self.examples += r.examples
+        self.valid += r.valid
+
+    def _other(self, count: int, first: int) -> None:
+        self.other_systems[0] += count
+        self.other_systems[1] = min(self.other_systems[1] or first, first)
+
+    def file_issue(self, category: str, message: str) -> None:
+        self.counts[category] += 1
+        self.listed.setdefault(category, []).append((0, message))
+
+    def system_consistency(self) -> None:
+        """One warning when examples disagree on the system message, at the first that differs."""
+        groups = sorted((first, count) for count, first in self.systems.values())
+        if self.other_systems[0]:
+            groups.append((self.other_systems[1], self.other_systems[0]))
+            groups.sort()
+        if len(groups) < 2:
+            return
+        (base_line, base_count), first_other = groups[0], groups[1][0]
+        distinct = f"{len(groups)}{'+' if self.other_systems[0] else ''}"
+        differ = self.with_system - base_count
+        self.counts["inconsistent_system"] += 1
+        self.listed.setdefault("inconsistent_system", []).append(
+            (
+                first_other,
+                f"system message differs from the one on line {base_line} ({distinct} distinct system "
+                f"messages; {differ:,} example(s) differ from the first)",
+            )
+        )
+
+    def issues(self) -> tuple[list[Issue], list[Issue]]:
+        errors: list[Issue] = []
+        warnings: list[Issue] = []
+        for category, items in self.listed.items():
+            severity = RULES[category].severity
+            target = errors if severity is Severity.ERROR else warnings
+            target.extend(Issue(line, category, message, severity) for line, message in items)
+        order = {c: i for i, c in enumerate(RULES)}
+        errors.sort(key=lambda i: (i.line, order[i.category]))
+        warnings.sort(key=lambda i: (i.line, order[i.category]))
+        return errors, warnings
+
+
+def _token_stats(counter: TokenCounter, histogram: Counter[int], total: int) -> TokenStats:
+    n = sum(histogram.values())
+    values = sorted(histogram.items())
+
+    def rank(q: float) -> int:
+        if not n:
+            return 0
+        wanted = max(1, math.ceil(q * n))
+        seen = 0
+        for value, count in values:
+            seen += count
+            if seen >= wanted:
+                return value
+        return values[-1][0]
+
+    return TokenStats(
+        tokenizer=counter.tokenizer,
+        exact=counter.exact,
+        method=counter.method,
+        context_length=counter.context_length,
+        total=total,
+        min=values[0][0] if values else 0,
+        p50=rank(0.5),
+        p95=rank(0.95),
+        max=values[-1][0] if values else 0,
+    )
