@@ -1,0 +1,3 @@
+"""One ComponentResource per concern; `foundry.FoundryEnvironment` composes them."""
+
+TYPE_PREFIX = "foundry:infra"
