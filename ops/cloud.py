@@ -19,6 +19,9 @@ class CloudSettings:
     arm_endpoint: str
     authority_host: str
     ca_bundle: str | None = None
+    # Blob service URL of the workspace storage when it is reached through a private endpoint or proxy
+    # (path-style, e.g. https://10.0.0.5/<account>); None means https://<account>.blob.<storage suffix>.
+    blob_endpoint: str | None = None
 
     @property
     def arm_scope(self) -> str:
@@ -46,6 +49,7 @@ ENV_CLOUD = "FOUNDRY_CLOUD"
 ENV_ARM = "FOUNDRY_ARM_ENDPOINT"
 ENV_AUTHORITY = "FOUNDRY_AUTHORITY_HOST"
 ENV_CA_BUNDLE = "FOUNDRY_CA_BUNDLE"
+ENV_BLOB_ENDPOINT = "FOUNDRY_BLOB_ENDPOINT"
 
 
 def resolve_cloud(name: str | None, env: Mapping[str, str] | None = None) -> CloudSettings:
@@ -55,6 +59,10 @@ def resolve_cloud(name: str | None, env: Mapping[str, str] | None = None) -> Clo
     ca_bundle = env.get(ENV_CA_BUNDLE) or None
     if ca_bundle and not os.path.isfile(ca_bundle):
         raise UsageError(f"{ENV_CA_BUNDLE} points to {ca_bundle!r}, which is not a file")
+    blob = env.get(ENV_BLOB_ENDPOINT) or None
+    if blob:
+        _require_https(blob, ENV_BLOB_ENDPOINT)
+        blob = blob.rstrip("/")
     if chosen == CUSTOM:
         arm = env.get(ENV_ARM)
         authority = env.get(ENV_AUTHORITY)
@@ -62,7 +70,7 @@ def resolve_cloud(name: str | None, env: Mapping[str, str] | None = None) -> Clo
             raise UsageError(f"--cloud custom needs {ENV_ARM} and {ENV_AUTHORITY} set")
         _require_https(arm, ENV_ARM)
         _require_https(authority, ENV_AUTHORITY)
-        return CloudSettings(CUSTOM, arm.rstrip("/") + "/", authority.rstrip("/"), ca_bundle)
+        return CloudSettings(CUSTOM, arm.rstrip("/") + "/", authority.rstrip("/"), ca_bundle, blob)
     if chosen not in KNOWN_CLOUDS:
         raise UsageError(f"unknown cloud {chosen!r}; choose one of: {', '.join([*KNOWN_CLOUDS, CUSTOM])}")
     base = KNOWN_CLOUDS[chosen]
@@ -71,6 +79,7 @@ def resolve_cloud(name: str | None, env: Mapping[str, str] | None = None) -> Clo
         (env.get(ENV_ARM) or base.arm_endpoint).rstrip("/") + "/",
         (env.get(ENV_AUTHORITY) or base.authority_host).rstrip("/"),
         ca_bundle,
+        blob,
     )
 
 

@@ -1,13 +1,55 @@
-"""Credentials: DefaultAzureCredential (CLI login, managed identity, workload identity in CI)."""
+"""Credentials: DefaultAzureCredential (CLI login, managed identity, workload identity in CI).
+
+Failures become one `AuthError` line instead of azure-identity's multi-paragraph chain report.
+For a custom cloud (Azure Stack Hub, private sovereign clouds, a private-link proxy) the authority is
+the user's own: MSAL's instance discovery at login.microsoftonline.com is neither reachable nor
+meaningful there, so it is turned off (`disable_instance_discovery`), as azure-identity documents.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ops.cloud import CloudSettings
+from ops.cloud import CUSTOM, CloudSettings
+from ops.errors import AuthError
 
 if TYPE_CHECKING:
-    from azure.core.credentials import TokenCredential
+    from azure.core.credentials import AccessToken, TokenCredential
+
+_HINT = "sign in with `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or use a managed identity"
+
+
+class ToolkitCredential:
+    """A TokenCredential that reports credential failures as a single-line AuthError."""
+
+    def __init__(self, inner: TokenCredential) -> None:
+        self._inner = inner
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        from azure.core.exceptions import ClientAuthenticationError
+
+        try:
+            return self._inner.get_token(*scopes, **kwargs)
+        except ClientAuthenticationError as exc:
+            raise AuthError(f"no working Azure credentials: {summarize(exc)}", hint=_HINT) from None
+
+    def close(self) -> None:
+        closer = getattr(self._inner, "close", None)
+        if callable(closer):
+            closer()
+
+
+def summarize(exc: BaseException) -> str:
+    """The first meaningful line of an azure-identity error (its chained reports run to many lines)."""
+    text = str(getattr(exc, "message", None) or exc)
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.lower().startswith(("defaultazurecredential failed", "attempted credentials")):
+            continue
+        if "AADSTS" in line:
+            return line.split(" Trace ID:")[0].strip()
+        return line[:300]
+    return type(exc).__name__
 
 
 def build_credential(cloud: CloudSettings) -> TokenCredential:
@@ -16,4 +58,7 @@ def build_credential(cloud: CloudSettings) -> TokenCredential:
     kwargs: dict[str, object] = {"authority": cloud.authority_host}
     if cloud.ca_bundle:
         kwargs["connection_verify"] = cloud.ca_bundle
-    return DefaultAzureCredential(exclude_interactive_browser_credential=True, **kwargs)
+    if cloud.name == CUSTOM:
+        kwargs["disable_instance_discovery"] = True
+    inner = DefaultAzureCredential(exclude_interactive_browser_credential=True, **kwargs)
+    return ToolkitCredential(inner)  # type: ignore[return-value]  # a TokenCredential by protocol

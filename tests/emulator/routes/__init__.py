@@ -1,0 +1,13 @@
+"""Route families; each module has `register(router, ctx)`."""
+
+from __future__ import annotations
+
+from tests.emulator.http import Router
+from tests.emulator.routes import arm, assets, common, control, endpoints, identity, inference, jobs
+
+
+def build_router(ctx: common.Context) -> Router:
+    router = Router()
+    for module in (control, identity, arm, assets, jobs, endpoints, inference):
+        module.register(router, ctx)
+    return router
