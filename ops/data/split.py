@@ -3,7 +3,7 @@
 Each example goes to a side by a keyed hash of its decoded turns (the seed is the key), so the
 split depends only on the content and the seed, and identical examples always land on the same
 side: no example of the validation file is also in the training file. To hit the requested
-fraction closely in bounded memory, a first pass counts hashes in 2^20 buckets (4 MB) and picks the
+fraction closely in bounded memory, a first pass counts hashes in up to 2^20 buckets (4 MB) and picks the
 bucket boundary nearest the wanted count; the second pass writes. Outputs are written to temporary
 files in the output directory and renamed into place only when both are complete.
 """
@@ -30,7 +30,12 @@ from ops.errors import UsageError
 
 TRAIN_NAME = "train.jsonl"
 VALIDATION_NAME = "validation.jsonl"
-BUCKET_BITS = 20
+MAX_BUCKET_BITS = 20  # 2^20 four-byte counters: 4 MB
+
+
+def bucket_bits(examples: int) -> int:
+    """About 64 buckets per example (so a boundary rarely falls inside a shared bucket), at most 2^20."""
+    return max(8, min(MAX_BUCKET_BITS, examples.bit_length() + 6))
 
 
 @dataclass(frozen=True)
@@ -132,20 +137,23 @@ def split_file(
         listed = ", ".join(f"{n} {c}" for c, n in blocking.items())
         raise UsageError(f"{source} has errors ({listed}); fix them first (see `foundry-ops data validate`)")
 
-    shift = 64 - BUCKET_BITS
-    histogram = array("I", bytes(4 << BUCKET_BITS))
+    bits = bucket_bits(report.examples)
+    shift = 64 - bits
+    histogram = array("I", bytes(4 << bits))
     total = 0
     for _raw, h in _examples(source, seed):
         histogram[h >> shift] += 1
         total += 1
     wanted = round(validation_fraction * total)
-    boundary, below = choose_boundary(histogram, wanted, total)
-    del histogram
-    if not 0 < below < total:
+    if not 0 < wanted < total:
         raise UsageError(
             f"{total} example(s) cannot be split with a validation fraction of {validation_fraction}: "
-            "one side would be empty"
+            f"one side would get {wanted if wanted < 1 else total - wanted}"
         )
+    boundary, below = choose_boundary(histogram, wanted, total)
+    del histogram
+    if not 0 < below < total:  # e.g. every example is the same one
+        raise UsageError(f"{total} example(s) cannot be split: identical examples must stay on one side")
     threshold = boundary << shift
     return _write(source, out, targets, seed, threshold, validation_fraction)
 

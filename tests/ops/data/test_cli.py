@@ -1,0 +1,216 @@
+"""`foundry-ops data ...` through Click: exit codes and exact output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ops.cli import cli
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "data"
+
+
+@pytest.fixture()
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("valid.jsonl", "mixed.jsonl", "duplicate.jsonl"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FOUNDRY_PRICE_PER_1K_TOKENS", raising=False)
+    return tmp_path
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_clean_file_table(workdir: Path) -> None:
+    code, out, _ = run("data", "validate", "valid.jsonl")
+    assert code == 0
+    assert out == (
+        "file      valid.jsonl (3.3 KB, 12 lines)\n"
+        "model     Phi-4-mini-instruct\n"
+        "examples  12 (12 valid)\n"
+        "tokens    564 total; per example min 47, p50 47, p95 47, max 47 (context 131,072)\n"
+        "counted   exact: o200k_base with the phi-4-mini chat template's tokens\n"
+        "estimate  564 tokens x 1 epoch = 564 billed (no price given: --price-per-1k-tokens or "
+        "FOUNDRY_PRICE_PER_1K_TOKENS)\n"
+        "result    OK: 0 errors, 0 warnings\n"
+    )
+
+
+def test_validate_bad_file_table_lists_issues_and_exits_1(workdir: Path) -> None:
+    code, out, _ = run("data", "validate", "mixed.jsonl", "--model", "Phi-4", "--max-per-category", "1")
+    assert code == 1
+    head, issues, unlisted = out.split("\n\n")
+    assert head.splitlines()[-1] == "result    FAILED: 6 errors, 5 warnings"
+    assert issues.splitlines() == [
+        "LINE  SEVERITY  CATEGORY               MESSAGE",
+        "2     warning   blank_line             blank line (skipped)",
+        "3     error     invalid_json           not valid JSON: Expecting value at column 15",
+        "4     error     consecutive_assistant  messages 3 and 4 are both assistant messages",
+        "5     warning   duplicate              same example as line 1",
+        "6     warning   no_system              no system message",
+        "6     warning   short_answer           assistant message 2 is whitespace only",
+        "7     error     not_utf8               not UTF-8: byte 0xff at column 1",
+        "9     error     unknown_role           message 1 has role 'bot' (use system, user or assistant)",
+        "9     error     empty_content          message 2 (user) has empty content",
+        "9     error     no_assistant           no assistant message (nothing to learn from)",
+    ]
+    assert unlisted == "not listed (1 per category shown): 1 more no_system\n"
+
+
+def test_validate_json_shape(workdir: Path) -> None:
+    code, out, _ = run("data", "validate", "mixed.jsonl", "--output", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert set(data) >= {"ok", "file", "examples", "errors", "warnings", "tokens", "estimate"}
+    assert data["ok"] is False
+    assert data["file"] == "mixed.jsonl"
+    assert data["examples"] == 12
+    assert data["errors"][0] == {
+        "line": 3,
+        "category": "invalid_json",
+        "message": "not valid JSON: Expecting value at column 15",
+    }
+    assert all(set(i) == {"line", "category", "message"} for i in data["errors"] + data["warnings"])
+    assert data["tokens"] == {
+        "tokenizer": "o200k_base",
+        "exact": True,
+        "method": "exact: o200k_base with the phi-4-mini chat template's tokens",
+        "context_length": 131072,
+        "total": 337,
+        "per_example": {"min": 8, "p50": 47, "p95": 47, "max": 47},
+    }
+    assert data["estimate"]["billed_tokens"] == 337
+    assert data["estimate"]["cost"] is None
+
+
+def test_validate_structure_only_json(workdir: Path) -> None:
+    code, out, _ = run("data", "validate", "valid.jsonl", "--structure-only", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["ok"] is True and data["tokens"] is None and data["estimate"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["data", "validate", "missing.jsonl"], "Error: missing.jsonl: no such file\n"),
+        (["data", "validate", "."], "Error: .: not a regular file\n"),
+        (
+            ["data", "validate", "valid.jsonl", "--model", "GPT-9"],
+            "Error: unknown model 'GPT-9'; known models: Phi-4-mini-instruct, Phi-4, Phi-4-multimodal-instruct, "
+            "Phi-3-mini-4k-instruct, Phi-3-mini-128k-instruct, Phi-3-medium-4k-instruct, Phi-3-medium-128k-instruct, "
+            "Phi-3.5-mini-instruct, Phi-3.5-MoE-instruct\n",
+        ),
+        (["data", "validate", "valid.jsonl", "--jobs", "0"], "Error: --jobs must be at least 1, got 0\n"),
+        (["data", "estimate", "valid.jsonl", "--epochs", "0"], "Error: --epochs must be at least 1, got 0\n"),
+        (
+            ["data", "estimate", "valid.jsonl", "--epochs", "1", "--price-per-1k-tokens", "-1"],
+            "Error: --price-per-1k-tokens must be a non-negative number, got -1.0\n",
+        ),
+        (
+            ["data", "split", "valid.jsonl", "-f", "1.5", "-d", "out"],
+            "Error: --validation-fraction must be between 0 and 1 (exclusive), got 1.5\n",
+        ),
+        (
+            ["data", "split", "mixed.jsonl", "-f", "0.2", "-d", "out"],
+            "Error: mixed.jsonl has errors (1 invalid_json, 1 consecutive_assistant, 1 not_utf8, 1 unknown_role, "
+            "1 empty_content, 1 no_assistant); fix them first (see `foundry-ops data validate`)\n",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(workdir: Path, args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert err == message
+    assert not (workdir / "out").exists()
+
+
+def test_bad_price_in_environment_is_a_usage_error(workdir: Path) -> None:
+    code, _, err = run(
+        "data", "estimate", "valid.jsonl", "--epochs", "2", env={"FOUNDRY_PRICE_PER_1K_TOKENS": "cheap"}
+    )
+    assert code == 2
+    assert err == "Error: FOUNDRY_PRICE_PER_1K_TOKENS: 'cheap' is not a number\n"
+
+
+def test_estimate_without_price_shows_no_cost(workdir: Path) -> None:
+    code, out, _ = run("data", "estimate", "valid.jsonl", "--epochs", "3", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["tokens_per_epoch"] == 564
+    assert data["billed_tokens"] == 564 * 3
+    assert data["price_per_1k_tokens"] is None and data["cost"] is None
+
+
+def test_estimate_with_price_option_and_env(workdir: Path) -> None:
+    code, out, _ = run("data", "estimate", "valid.jsonl", "--epochs", "3", "--price-per-1k-tokens", "0.5")
+    assert code == 0
+    assert out == (
+        "file      valid.jsonl\n"
+        "model     Phi-4-mini-instruct\n"
+        "examples  12 valid\n"
+        "tokens    exact: o200k_base with the phi-4-mini chat template's tokens\n"
+        "estimate  564 tokens x 3 epochs = 1,692 billed; at 0.5 per 1K tokens: 0.85\n"
+    )
+    code, out, _ = run(
+        "data", "estimate", "valid.jsonl", "-e", "2", "-o", "json", env={"FOUNDRY_PRICE_PER_1K_TOKENS": "2"}
+    )
+    data = json.loads(out)
+    assert (data["price_per_1k_tokens"], data["price_source"], data["cost"]) == (
+        2.0,
+        "FOUNDRY_PRICE_PER_1K_TOKENS",
+        round(564 * 2 / 1000 * 2, 6),
+    )
+
+
+def test_estimate_on_bad_file_warns_and_exits_1(workdir: Path) -> None:
+    code, out, err = run("data", "estimate", "mixed.jsonl", "--epochs", "1", "-o", "json")
+    assert code == 1
+    assert json.loads(out)["errors"] == 6
+    assert err == (
+        "warning: mixed.jsonl has 6 error(s); only its valid examples are counted (see `foundry-ops data validate`)\n"
+    )
+
+
+def test_split_writes_both_files_and_refuses_to_overwrite(workdir: Path) -> None:
+    code, out, _ = run("data", "split", "duplicate.jsonl", "-f", "0.25", "-s", "7", "-d", "out")
+    assert code == 0
+    train = (workdir / "out" / "train.jsonl").read_text().splitlines()
+    validation = (workdir / "out" / "validation.jsonl").read_text().splitlines()
+    source = (workdir / "duplicate.jsonl").read_text().splitlines()
+    assert sorted(train + validation) == sorted(source)
+    assert not set(train) & set(validation)  # the two duplicated examples stay on one side
+    lines = out.splitlines()
+    assert lines[0] == f"train       out/train.jsonl  {len(train)} examples"
+    assert lines[2] == "seed        7"
+
+    before = (workdir / "out" / "train.jsonl").read_bytes()
+    code, out, err = run("data", "split", "duplicate.jsonl", "-f", "0.5", "-d", "out")
+    assert code == 2
+    assert err == "Error: out/train.jsonl, out/validation.jsonl already exist(s); pass --force to overwrite\n"
+    assert (workdir / "out" / "train.jsonl").read_bytes() == before
+
+    code, out, _ = run("data", "split", "duplicate.jsonl", "-f", "0.5", "-d", "out", "--force", "-o", "json")
+    assert code == 0
+    assert json.loads(out)["requested_fraction"] == 0.5
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["train.jsonl", "validation.jsonl"]
+
+
+def test_data_commands_import_no_sdk_or_tokenizer() -> None:
+    probe = (
+        "import sys, ops.commands.data; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('azure', 'pulumi', 'bpe_openai', 'pulumi_azure_native')]; "
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out == "[]\n"
