@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ENDPOINT_API_VERSION = "2024-04-01"  # first GA version whose serverless endpoints carry contentSafety
-ASSET_API_VERSION = "2024-04-01"  # model/data version and container DELETE
+# One api-version for the generated ARM client: the first GA version whose serverless endpoints carry
+# contentSafety; it also has model/data version and container DELETE.
+ARM_API_VERSION = "2024-04-01"
 ENV_BLOB_ENDPOINT = (
     "FOUNDRY_BLOB_ENDPOINT"  # account URL override (private link proxy, Azure Stack, emulator)
 )
@@ -42,6 +44,7 @@ _AZUREML_CLOUD_ENV = "AZUREML_CURRENT_CLOUD"
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 TOOL_TAG = "foundry-ops"
 
+_ASSET_ARM_ID = re.compile(r"/workspaces/[^/]+/data/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$", re.I)
 JOB_TERMINAL = frozenset({"Completed", "Failed", "Canceled", "NotResponding", "Paused"})
 JOB_FAILED = frozenset({"Failed", "Canceled", "NotResponding"})
 
@@ -212,7 +215,7 @@ class MLWorkspaceClient:
                 subscription_id=self.outputs.subscription_id,
                 base_url=self.cloud.arm_endpoint.rstrip("/"),
                 credential_scopes=[self.cloud.arm_scope],
-                api_version=ENDPOINT_API_VERSION,
+                api_version=ARM_API_VERSION,
                 **self._common_kwargs(),
             )
         return self._arm
@@ -396,9 +399,7 @@ class MLWorkspaceClient:
         try:
             self._call(
                 f"deleting data asset {name}:{version}",
-                lambda: self.arm.data_versions.delete(
-                    self._rg, self._ws, name, version, api_version=ASSET_API_VERSION
-                ),
+                lambda: self.arm.data_versions.delete(self._rg, self._ws, name, version),
             )
         except NotFoundError:
             return False
@@ -409,9 +410,7 @@ class MLWorkspaceClient:
         try:
             self._call(
                 f"deleting data asset {name}",
-                lambda: self.arm.data_containers.delete(
-                    self._rg, self._ws, name, api_version=ASSET_API_VERSION
-                ),
+                lambda: self.arm.data_containers.delete(self._rg, self._ws, name),
             )
         except NotFoundError:
             return False
@@ -532,9 +531,7 @@ class MLWorkspaceClient:
         try:
             self._call(
                 f"deleting model {name}:{version}",
-                lambda: self.arm.model_versions.delete(
-                    self._rg, self._ws, name, version, api_version=ASSET_API_VERSION
-                ),
+                lambda: self.arm.model_versions.delete(self._rg, self._ws, name, version),
             )
         except NotFoundError:
             return False
@@ -544,9 +541,7 @@ class MLWorkspaceClient:
         try:
             self._call(
                 f"deleting model {name}",
-                lambda: self.arm.model_containers.delete(
-                    self._rg, self._ws, name, api_version=ASSET_API_VERSION
-                ),
+                lambda: self.arm.model_containers.delete(self._rg, self._ws, name),
             )
         except NotFoundError:
             return False
@@ -714,10 +709,15 @@ def _data_info(data: Any) -> DataAssetInfo:
 
 
 def _input_uri(value: Any) -> str | None:
+    """Job inputs as users wrote them: ARM ids of data assets shown as azureml:NAME:VERSION."""
     if value is None:
         return None
     path = getattr(value, "path", None) or getattr(value, "uri", None)
-    return str(path) if path else str(value)
+    text = str(path) if path else str(value)
+    match = _ASSET_ARM_ID.search(text)
+    if match:
+        return f"azureml:{match['name']}:{match['version']}"
+    return text
 
 
 def _is_finetuning(job: Any) -> bool:
@@ -733,7 +733,7 @@ def _job_info(job: Any) -> JobInfo:
     created = getattr(creation, "created_at", None)
     return JobInfo(
         name=str(job.name),
-        status=str(getattr(job, "status", None) or "Unknown"),
+        status=_str_or_none(getattr(job, "status", None)) or "Unknown",
         display_name=getattr(job, "display_name", None),
         model=_input_uri(getattr(job, "model", None)),
         training_data=_input_uri(getattr(job, "training_data", None)),

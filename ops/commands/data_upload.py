@@ -8,7 +8,7 @@ refused before anything is created.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,50 +23,34 @@ if TYPE_CHECKING:
 _NAME_RULE = "letters, digits, '-' and '_' (at most 255)"
 
 
-def check_data_file(path: Path) -> None:
+def check_data_file(path: Path, model: str | None = None) -> None:
     """Run the offline validator; any error-level issue refuses the file with a one-line summary."""
     from ops.data.validate import validate_file
 
-    report: Any = validate_file(path)
-    errors = _error_issues(report)
-    if errors:
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise UsageError(
-            f"{path}: invalid training data: {_describe(first)}{more}",
-            hint=f"run `foundry-ops data validate {path}` for the full report",
-        )
+    report = validate_file(path, model)
+    if report.ok:
+        return
+    counts = ", ".join(f"{n} {category}" for category, n in sorted(report.error_counts.items()))
+    first = report.errors[0] if report.errors else None
+    where = ""
+    if first is not None:
+        where = f"; first at line {first.line}: {first.message}" if first.line else f"; {first.message}"
+    raise UsageError(
+        f"{path}: invalid training data ({counts}){where}",
+        hint=f"run `foundry-ops data validate {path}` for the full report",
+    )
 
 
-def _error_issues(report: Any) -> list[Any]:
-    issues = getattr(report, "errors", None)
-    if callable(issues):
-        issues = issues()
-    if issues is None:
-        issues = [
-            i
-            for i in getattr(report, "issues", []) or []
-            if str(getattr(i, "severity", "")).lower().endswith("error")
-        ]
-    return list(issues)
-
-
-def _describe(issue: Any) -> str:
-    line = getattr(issue, "line", None)
-    code = getattr(issue, "code", None) or getattr(issue, "category", None)
-    message = getattr(issue, "message", None) or str(issue)
-    where = f"line {line}: " if line else ""
-    return f"{where}{message}" + (f" [{code}]" if code else "")
-
-
-def register_file(app: App, path: Path, name: str | None = None) -> tuple[DataAssetInfo, bool]:
+def register_file(
+    app: App, path: Path, name: str | None = None, *, model: str | None = None
+) -> tuple[DataAssetInfo, bool]:
     """Validate and register `path`; returns the asset and whether anything was uploaded."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     asset_name = name or data_name(path)
     if not asset_name.replace("-", "").replace("_", "").isalnum() or len(asset_name) > 255:
         raise UsageError(f"data asset name {asset_name!r} is not valid: use {_NAME_RULE}")
-    check_data_file(path)
+    check_data_file(path, model)
     sha = file_sha256(path)
     version = data_version(sha)
     existing = app.ml.find_data(asset_name, version)

@@ -8,7 +8,6 @@ existing job unless --new.
 
 from __future__ import annotations
 
-import random
 import sys
 import tempfile
 from dataclasses import asdict
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ops.commands.job_watch import Clock, SystemClock, wait_for_job
-from ops.commands.ml_names import digest, job_name, output_model_name
+from ops.commands.ml_names import data_name, digest, job_name, output_model_name
 from ops.errors import EXIT_INTERRUPTED, UsageError
 from ops.options import output_option, pass_app, stack_options
 
@@ -125,7 +124,7 @@ def submit(
             f"Microsoft.MachineLearningServices/workspaces/{o.project_name}/computes/{o.compute_name}"
         )
 
-    train_ref, valid_ref = _resolve_data(app, train, validation, validation_fraction)
+    train_ref, valid_ref = _resolve_data(app, train, validation, validation_fraction, info.name)
     model_uri = _model_uri(info.registry, info.name, model_version)
     hyperparameters = {
         "num_train_epochs": str(epochs),
@@ -179,40 +178,43 @@ def _fmt_float(value: float) -> str:
     return f"{value:g}"
 
 
-def _resolve_data(app: App, train: str, validation: str | None, fraction: float | None) -> tuple[str, str]:
+def _resolve_data(
+    app: App, train: str, validation: str | None, fraction: float | None, model: str
+) -> tuple[str, str]:
     """Data asset references for training and validation, uploading local files as needed."""
     from ops.commands.data_upload import register_file
 
     train_path = Path(train)
     if fraction is not None and not train_path.is_file():
         raise UsageError("--validation-fraction needs --train to be a local file")
-    if train_path.is_file():
-        if validation is None:
-            part_train, part_valid = _split(train_path, fraction or DEFAULT_VALIDATION_FRACTION)
-            with tempfile.TemporaryDirectory(prefix="foundry-split-") as tmp:
-                base = train_path.stem
-                t_file = Path(tmp) / f"{base}-train.jsonl"
-                v_file = Path(tmp) / f"{base}-validation.jsonl"
-                t_file.write_bytes(part_train)
-                v_file.write_bytes(part_valid)
-                t_asset, _ = register_file(app, t_file)
-                v_asset, _ = register_file(app, v_file)
-            return t_asset.ref, v_asset.ref
-        t_asset, _ = register_file(app, train_path)
-        return t_asset.ref, _asset_or_file(app, validation)
+    if train_path.is_file() and validation is None:
+        from ops.data.split import split_file
+
+        with tempfile.TemporaryDirectory(prefix="foundry-split-") as tmp:
+            result = split_file(
+                train_path,
+                validation_fraction=fraction or DEFAULT_VALIDATION_FRACTION,
+                seed=0,
+                out_dir=tmp,
+                model=model,
+            )
+            base = data_name(train_path)
+            t_asset, _ = register_file(app, Path(result.train.path), f"{base}-train", model=model)
+            v_asset, _ = register_file(app, Path(result.validation.path), f"{base}-validation", model=model)
+        return t_asset.ref, v_asset.ref
     if validation is None:
         raise UsageError(
             "no validation data: pass --validation, or give --train as a local file so a split can be made"
         )
-    return _asset_ref(app, train), _asset_or_file(app, validation)
+    return _asset_or_file(app, train, model), _asset_or_file(app, validation, model)
 
 
-def _asset_or_file(app: App, value: str) -> str:
+def _asset_or_file(app: App, value: str, model: str) -> str:
     from ops.commands.data_upload import register_file
 
     path = Path(value)
     if path.is_file():
-        asset, _ = register_file(app, path)
+        asset, _ = register_file(app, path, model=model)
         return asset.ref
     return _asset_ref(app, value)
 
@@ -226,23 +228,6 @@ def _asset_ref(app: App, value: str) -> str:
     if asset is None:
         raise UsageError(f"data asset {name}:{version} does not exist in the project")
     return asset.ref
-
-
-def _split(path: Path, fraction: float) -> tuple[bytes, bytes]:
-    """A seeded, reproducible split of the file's non-empty lines: same file, same split."""
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    lines = [line for line in raw.splitlines() if line.strip()]
-    if len(lines) < 2:
-        raise UsageError(f"{path}: too few examples to hold out validation data; pass --validation")
-    order = list(range(len(lines)))
-    random.Random(digest(raw.decode("utf-8", "replace"))).shuffle(order)
-    n_valid = min(max(1, round(len(lines) * fraction)), len(lines) - 1)
-    held = set(order[:n_valid])
-    train = [line for i, line in enumerate(lines) if i not in held]
-    valid = [line for i, line in enumerate(lines) if i in held]
-    return b"\n".join(train) + b"\n", b"\n".join(valid) + b"\n"
 
 
 # --------------------------------------------------------------------------------- list/show/wait
