@@ -18,7 +18,10 @@ def main() -> None:
     env = FoundryEnvironment(
         "foundry",
         FoundryEnvironmentArgs(
-            config=config, subscription_id=client.subscription_id, tenant_id=client.tenant_id
+            config=config,
+            subscription_id=client.subscription_id,
+            tenant_id=client.tenant_id,
+            stack=pulumi.get_stack(),
         ),
     )
     for key, value in env.outputs.items():

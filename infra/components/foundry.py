@@ -36,6 +36,7 @@ class FoundryEnvironmentArgs:
     config: StackConfig
     subscription_id: str
     tenant_id: str
+    stack: str = "dev"  # default `environment` tag when the stack's tags do not set one
 
 
 class FoundryEnvironment(pulumi.ComponentResource):
@@ -50,7 +51,7 @@ class FoundryEnvironment(pulumi.ComponentResource):
         problems = names.problems()
         if problems:  # config validation makes this unreachable; kept as a guard for new name rules
             raise ValueError("; ".join(problems))
-        tags = {**cfg.tags, "managed-by": "pulumi", "workload": "phi-fine-tuning"}
+        tags = {"environment": args.stack, **cfg.tags, "managed-by": "pulumi", "workload": "phi-fine-tuning"}
         pna = cfg.network.public_network_access.value
         child = pulumi.ResourceOptions(parent=self)
 

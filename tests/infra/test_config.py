@@ -1,0 +1,204 @@
+"""Stack config: every rule, every problem listed at once, and the pulumi.Config reader."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+import pulumi
+import pytest
+
+from catalog.models import fine_tuning_regions
+from infra.config import (
+    ComputeConfig,
+    IsolationMode,
+    PrincipalType,
+    PublicNetworkAccess,
+    StackConfig,
+    StackConfigError,
+    StorageRedundancy,
+    config_mapping_from_pulumi,
+)
+from infra.mock_engine import encode_config
+from tests.infra.harness import STACK_FILES, run_config, stack_config
+
+VALID: dict[str, Any] = {"location": "eastus2", "namePrefix": "phitest"}
+OID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def bare(stack: str) -> dict[str, Any]:
+    """A stack file's project keys without the namespace, as pulumi.Config sees them."""
+    return {
+        k.split(":", 1)[1]: v
+        for k, v in stack_config(STACK_FILES[stack]).items()
+        if k.startswith("foundry-phi:")
+    }
+
+
+def problems(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(StackConfigError) as info:
+        StackConfig.from_mapping(data)
+    return info.value.problems
+
+
+def test_dev_stack_is_cheap_and_easy_to_tear_down() -> None:
+    cfg = StackConfig.from_mapping(bare("dev"))
+    assert cfg.location == "eastus2"
+    assert cfg.purge_protection is False
+    assert cfg.protect is False
+    assert cfg.network == type(cfg.network)(PublicNetworkAccess.ENABLED, IsolationMode.DISABLED)
+    assert cfg.storage_redundancy is StorageRedundancy.LRS
+    assert cfg.compute is None
+    assert len(cfg.principals) >= 1
+
+
+def test_prod_stack_is_waf_aligned() -> None:
+    cfg = StackConfig.from_mapping(bare("prod"))
+    assert cfg.location == "eastus2"
+    assert cfg.purge_protection is True
+    assert cfg.protect is True
+    assert cfg.network.public_network_access is PublicNetworkAccess.DISABLED
+    assert cfg.network.isolation_mode is IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND
+    assert cfg.soft_delete_retention_days == 90
+    assert cfg.compute == ComputeConfig(
+        "Standard_NC24ads_A100_v4", max_nodes=2, min_nodes=0, idle_seconds=600
+    )
+    assert {p.principal_type for p in cfg.principals} == {
+        PrincipalType.GROUP,
+        PrincipalType.SERVICE_PRINCIPAL,
+    }
+
+
+def test_defaults_are_secure_and_scale_to_zero() -> None:
+    cfg = StackConfig.from_mapping({**VALID, "compute": {"vmSize": "Standard_NC6s_v3", "maxNodes": 1}})
+    assert cfg.compute is not None and cfg.compute.min_nodes == 0 and cfg.compute.idle_seconds == 120
+    assert cfg.principals == ()
+    assert cfg.network_registration_timeout_seconds == 600
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    found = problems(
+        {
+            "location": "westeurope",
+            "namePrefix": "Bad_Prefix",
+            "tags": {"a/b": "x"},
+            "principals": [{"objectId": "not-a-guid", "principalType": "Robot"}],
+            "publicNetworkAccess": "Sometimes",
+            "managedNetworkIsolation": "Open",
+            "compute": {"vmSize": "big", "maxNodes": 2, "minNodes": 3},
+            "purgeProtection": "maybe",
+            "softDeleteRetentionDays": 3,
+            "frobnicate": 1,
+        }
+    )
+    expected_starts = [
+        "unknown config key(s) frobnicate",
+        "location 'westeurope' is not a region where a catalog Phi model can be fine-tuned; allowed: "
+        + ", ".join(fine_tuning_regions()),
+        "namePrefix 'Bad_Prefix' must be 2-10 lowercase letters or digits",
+        "tags: name 'a/b' must be 1-512 characters",
+        "principals[0].objectId 'not-a-guid' must be an Entra object id (a GUID)",
+        "principals[0].principalType 'Robot' must be one of User, Group, ServicePrincipal",
+        "publicNetworkAccess 'Sometimes' must be one of Enabled, Disabled",
+        "managedNetworkIsolation 'Open' must be one of Disabled, AllowInternetOutbound, AllowOnlyApprovedOutbound",
+        "compute.vmSize 'big' must be an Azure VM size",
+        "purgeProtection 'maybe' must be true or false",
+        "softDeleteRetentionDays 3 must be an integer from 7 to 90",
+    ]
+    assert len(found) == len(expected_starts), found
+    for start in expected_starts:
+        assert any(p.startswith(start) for p in found), (start, found)
+
+
+def test_error_message_lists_every_problem_on_its_own_line() -> None:
+    with pytest.raises(StackConfigError) as info:
+        StackConfig.from_mapping({})
+    text = str(info.value)
+    assert text.splitlines() == [
+        "invalid stack configuration (2 problem(s)):",
+        "  - location is required",
+        "  - namePrefix is required",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("compute", "message"),
+    [
+        (
+            {"vmSize": "Standard_NC6s_v3", "maxNodes": 2, "minNodes": 3},
+            "compute.minNodes (3) must not exceed",
+        ),
+        (
+            {"vmSize": "Standard_NC6s_v3", "maxNodes": 0},
+            "compute.maxNodes 0 must be an integer from 1 to 100",
+        ),
+        ({"vmSize": "Standard_NC6s_v3", "maxNodes": 1, "idleSeconds": 5}, "compute.idleSeconds 5 must be"),
+        ({"vmSize": "Standard_NC6s_v3", "maxNodes": 1, "gpus": 8}, "compute: unknown key(s) gpus"),
+        ("big", "compute must be a mapping"),
+    ],
+)
+def test_compute_rules(compute: Any, message: str) -> None:
+    assert any(p.startswith(message) for p in problems({**VALID, "compute": compute}))
+
+
+@pytest.mark.parametrize(
+    ("principals", "message"),
+    [
+        (
+            [{"objectId": OID, "principalType": "User"}, {"objectId": OID.upper(), "principalType": "Group"}],
+            "listed twice",
+        ),
+        (
+            [{"objectId": OID, "principalType": "User", "name": "Has Spaces"}],
+            "principals[0].name 'Has Spaces'",
+        ),
+        ([{"objectId": OID, "principalType": "User", "role": "Owner"}], "principals[0]: unknown key(s) role"),
+        ({"objectId": OID}, "principals must be a list"),
+        (["x"], "principals[0] must be a mapping"),
+    ],
+)
+def test_principal_rules(principals: Any, message: str) -> None:
+    assert any(message in p for p in problems({**VALID, "principals": principals}))
+
+
+def test_principal_object_ids_are_normalised_and_types_case_insensitive() -> None:
+    cfg = StackConfig.from_mapping(
+        {**VALID, "principals": [{"objectId": OID.upper(), "principalType": "serviceprincipal"}]}
+    )
+    assert cfg.principals[0].object_id == OID
+    assert cfg.principals[0].principal_type is PrincipalType.SERVICE_PRINCIPAL
+    assert cfg.principals[0].label == OID[:8]
+
+
+def test_too_many_tags_and_long_values() -> None:
+    found = problems({**VALID, "tags": {f"t{i}": "v" for i in range(51)}})
+    assert found == ["tags: at most 50 tags per resource (got 51)"]
+    assert problems({**VALID, "tags": {"k": "v" * 257}}) == [
+        "tags: value of 'k' must be a string of at most 256 characters"
+    ]
+
+
+def test_every_region_the_catalog_allows_is_accepted() -> None:
+    for region in fine_tuning_regions():
+        assert StackConfig.from_mapping({**VALID, "location": region.upper()}).location == region
+
+
+def test_reads_values_from_pulumi_config_as_the_engine_passes_them() -> None:
+    def read() -> dict[str, Any]:
+        pulumi.runtime.set_all_config(encode_config(bare("prod")), [])
+        return config_mapping_from_pulumi("foundry-phi")
+
+    data = contextvars.copy_context().run(read)
+    assert data == bare("prod")
+    assert StackConfig.from_mapping(data).compute is not None
+
+
+def test_invalid_config_fails_before_any_resource_is_declared() -> None:
+    with pytest.raises(Exception) as info:
+        run_config({"location": "westeurope", "namePrefix": "x"})
+    assert type(info.value).__name__ == "RunError"
+    message = str(info.value)
+    assert "location 'westeurope'" in message and "namePrefix 'x'" in message
+    from infra.mock_engine import install
+
+    assert install().records == {}, "a resource was declared before the config was validated"

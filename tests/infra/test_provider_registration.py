@@ -1,0 +1,179 @@
+"""The Microsoft.Network registration provider, driven directly with a fake resource-management client
+(its create() is not called under the mock engine), and where it sits in the dependency graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from infra.components.provider_registration import (
+    ProviderRegistrationProvider,
+    RegistrationTimeoutError,
+    default_client_factory,
+)
+from tests.infra.harness import ProgramRun, run_config
+
+SUB = "6a5e1b2c-0000-4000-8000-000000000001"
+PROPS: dict[str, Any] = {
+    "subscription_id": SUB,
+    "namespace": "Microsoft.Network",
+    "timeout_seconds": 60,
+    "poll_seconds": 5,
+}
+DYNAMIC = "pulumi-python:dynamic/foundry:ProviderRegistration"
+
+
+@dataclass
+class FakeProvider:
+    registration_state: str | None
+
+
+@dataclass
+class FakeProviders:
+    """States returned by successive get() calls (the last one repeats); records every call."""
+
+    states: list[str]
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def register(self, resource_provider_namespace: str) -> FakeProvider:
+        self.calls.append(("register", resource_provider_namespace))
+        return FakeProvider("Registering")
+
+    def get(self, resource_provider_namespace: str) -> FakeProvider:
+        self.calls.append(("get", resource_provider_namespace))
+        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        return FakeProvider(state)
+
+    def unregister(
+        self, resource_provider_namespace: str
+    ) -> FakeProvider:  # pragma: no cover - must not happen
+        self.calls.append(("unregister", resource_provider_namespace))
+        return FakeProvider("Unregistering")
+
+
+@dataclass
+class FakeClient:
+    providers: FakeProviders
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def provider(states: list[str]) -> tuple[ProviderRegistrationProvider, FakeProviders, FakeClock, list[str]]:
+    providers = FakeProviders(states)
+    clock = FakeClock()
+    subscriptions: list[str] = []
+
+    def factory(subscription_id: str) -> FakeClient:
+        subscriptions.append(subscription_id)
+        return FakeClient(providers)
+
+    return ProviderRegistrationProvider(factory, clock.sleep, clock), providers, clock, subscriptions
+
+
+def test_create_registers_and_polls_until_registered() -> None:
+    prov, providers, clock, subs = provider(["NotRegistered", "Registering", "Registering", "Registered"])
+    result = prov.create(dict(PROPS))
+    assert result.id == f"/subscriptions/{SUB}/providers/Microsoft.Network"
+    assert result.outs is not None and result.outs["registration_state"] == "Registered"
+    assert providers.calls == [
+        ("get", "Microsoft.Network"),
+        ("register", "Microsoft.Network"),
+        ("get", "Microsoft.Network"),
+        ("get", "Microsoft.Network"),
+        ("get", "Microsoft.Network"),
+    ]
+    assert clock.sleeps == [5, 5]
+    assert subs == [SUB]
+
+
+def test_already_registered_asks_for_nothing() -> None:
+    prov, providers, clock, _ = provider(["Registered"])
+    result = prov.create(dict(PROPS))
+    assert result.outs is not None and result.outs["registration_state"] == "Registered"
+    assert providers.calls == [("get", "Microsoft.Network")]
+    assert clock.sleeps == []
+
+
+def test_registration_that_never_completes_fails_at_the_deadline() -> None:
+    prov, providers, clock, _ = provider(["NotRegistered", "Registering"])
+    with pytest.raises(RegistrationTimeoutError) as info:
+        prov.create(dict(PROPS))
+    message = str(info.value)
+    assert "Microsoft.Network is still Registering" in message and f"subscription {SUB} after 60 s" in message
+    assert "az provider show -n Microsoft.Network" in message
+    assert clock.now - 1000.0 >= 60 and sum(clock.sleeps) <= 65
+    assert providers.calls.count(("register", "Microsoft.Network")) == 1
+
+
+def test_delete_never_unregisters() -> None:
+    prov, providers, _, subs = provider(["Registered"])
+    prov.delete(f"/subscriptions/{SUB}/providers/Microsoft.Network", dict(PROPS))
+    assert providers.calls == [] and subs == []
+
+
+def test_diff_never_replaces() -> None:
+    prov, _, _, _ = provider(["Registered"])
+    same = prov.diff("id", dict(PROPS), dict(PROPS))
+    assert same.changes is False and same.replaces == [] and same.delete_before_replace is False
+    moved = prov.diff("id", dict(PROPS), {**PROPS, "subscription_id": "other"})
+    assert moved.changes is True and moved.replaces == []
+
+
+def test_update_is_an_idempotent_register() -> None:
+    prov, providers, _, subs = provider(["NotRegistered", "Registered"])
+    result = prov.update("id", dict(PROPS), {**PROPS, "subscription_id": "sub-2"})
+    assert result.outs is not None and result.outs["subscription_id"] == "sub-2"
+    assert ("register", "Microsoft.Network") in providers.calls and subs == ["sub-2"]
+    again = prov.update("id", dict(PROPS), {**PROPS, "subscription_id": "sub-2"})
+    assert again.outs == result.outs
+    assert providers.calls.count(("register", "Microsoft.Network")) == 1
+
+
+def test_read_refreshes_the_state() -> None:
+    prov, _, _, _ = provider(["Registering"])
+    result = prov.read("id", dict(PROPS))
+    assert result.outs is not None and result.outs["registration_state"] == "Registering"
+
+
+def test_default_factory_builds_the_real_sdk_client() -> None:
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    client = default_client_factory(SUB)
+    assert isinstance(client, ResourceManagementClient)
+    assert hasattr(client.providers, "register") and hasattr(client.providers, "get")
+
+
+def dependents(run: ProgramRun) -> list[str]:
+    reg = run.one(DYNAMIC)
+    return sorted(r.name for r in run.custom if reg.urn in r.dependencies)
+
+
+def test_registration_is_declared_with_the_stack_subscription(any_run: ProgramRun) -> None:
+    reg = any_run.one(DYNAMIC)
+    assert reg.inputs["namespace"] == "Microsoft.Network"
+    assert reg.inputs["subscription_id"] == any_run.outputs["subscription_id"]
+    assert reg.dependencies == []  # subscription-scoped: waits for nothing
+
+
+def test_only_a_managed_network_hub_waits_for_the_registration(
+    dev_run: ProgramRun, prod_run: ProgramRun
+) -> None:
+    assert dependents(dev_run) == []
+    assert dependents(prod_run) == ["foundry-workspace-hub"]
+    internet = run_config(
+        {"location": "eastus2", "namePrefix": "phinet", "managedNetworkIsolation": "AllowInternetOutbound"}
+    )
+    assert dependents(internet) == ["foundry-workspace-hub"]
