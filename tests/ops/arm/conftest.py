@@ -1,0 +1,33 @@
+"""Fixtures for the ARM-side command tests: a CLI runner and a deployed endpoint in the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ops.cli import cli
+from tests.emulator.server import Emulator
+from tests.ops.arm.helpers import deploy_endpoint
+
+
+@pytest.fixture
+def run(emulator_env: dict[str, str]) -> Callable[..., Result]:
+    """Invoke the real CLI in-process with the emulator's environment."""
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def endpoint(azure_emulator: Emulator, emulator_env: dict[str, str]) -> dict[str, Any]:
+    """A serverless endpoint `bot` (content safety on) with known answers."""
+    azure_emulator.settings.answers["bot"] = {
+        "What is 2+2?": "4",
+        "Capital of France?": "The capital is Paris.",
+    }
+    return deploy_endpoint(azure_emulator, "bot")

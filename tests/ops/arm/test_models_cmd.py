@@ -1,0 +1,70 @@
+"""`models list`: offline catalog, and what the stack's region can do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ops.cli import cli
+from tests.emulator.state import Scenario
+
+
+def test_offline_table_lists_every_model_without_outputs(monkeypatch) -> None:
+    monkeypatch.delenv("FOUNDRY_OUTPUTS", raising=False)
+    result = CliRunner().invoke(cli, ["models", "list"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == [
+        "MODEL",
+        "SERVERLESS",
+        "MANAGED_COMPUTE",
+        "CONTEXT",
+        "TOKENIZER",
+        "RETIRED_SERVERLESS",
+    ]
+    assert lines[1].split()[0] == "Phi-4-mini-instruct"
+    phi3 = next(line for line in lines if line.startswith("Phi-3-mini-4k-instruct "))
+    assert phi3.split() == [
+        "Phi-3-mini-4k-instruct",
+        "-",
+        "yes",
+        "4,096",
+        "llama2-sentencepiece",
+        "2025-08-30",
+    ]
+
+
+def test_json_marks_modes_in_the_stack_region(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({**Scenario().outputs(), "location": "westeurope"}), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["models", "list", "--outputs", str(outputs), "-o", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["region"] == "westeurope"
+    modes = {m["model"]: m["modes_here"] for m in data["models"]}
+    assert modes["Phi-4-mini-instruct"] == ["managed-compute"]  # no serverless fine-tuning in westeurope
+    assert modes["Phi-4-multimodal-instruct"] == []
+    assert modes["Phi-3.5-mini-instruct"] == ["managed-compute"]
+
+
+def test_region_option_marks_serverless(monkeypatch) -> None:
+    monkeypatch.delenv("FOUNDRY_OUTPUTS", raising=False)
+    result = CliRunner().invoke(cli, ["models", "list", "--region", "eastus2"])
+    assert result.exit_code == 0
+    row = next(line for line in result.output.splitlines() if line.startswith("Phi-4 "))
+    assert row.rstrip().endswith("serverless, managed-compute")
+
+
+def test_models_list_makes_no_azure_import() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from ops.cli import cli; "
+        "r = CliRunner().invoke(cli, ['models', 'list']); assert r.exit_code == 0; "
+        "print(sorted(m for m in sys.modules if m.startswith(('azure', 'pulumi'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
