@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -177,3 +180,21 @@ def test_only_a_managed_network_hub_waits_for_the_registration(
         {"location": "eastus2", "namePrefix": "phinet", "managedNetworkIsolation": "AllowInternetOutbound"}
     )
     assert dependents(internet) == ["foundry-workspace-hub"]
+
+
+def test_provider_survives_the_dynamic_provider_round_trip(tmp_path: Path) -> None:
+    """Pulumi pickles the provider with dill and loads it in its own process: it must come back whole."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    blob = serialize_provider(ProviderRegistrationProvider())
+    script = (
+        "import base64, sys, dill\n"
+        "p = dill.loads(base64.b64decode(sys.stdin.read()))\n"
+        "from infra.components import provider_registration as m\n"
+        "print(type(p).__name__, p.client_factory is m.default_client_factory, callable(p.sleep), callable(p.clock))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], input=blob, capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["ProviderRegistrationProvider", "True", "True", "True"]
