@@ -46,11 +46,27 @@ ClientFactory = Callable[[str], ResourceClient]
 
 
 def default_client_factory(subscription_id: str) -> ResourceClient:
-    """A ResourceManagementClient with the ambient Azure credential (az login, env, managed identity)."""
-    from azure.identity import DefaultAzureCredential
+    """A ResourceManagementClient with the ambient Azure credential (az login, env, managed identity).
+
+    The cloud (ARM endpoint, authority, CA bundle) comes from the same settings as foundry-ops
+    (FOUNDRY_CLOUD, FOUNDRY_ARM_ENDPOINT, FOUNDRY_AUTHORITY_HOST, FOUNDRY_CA_BUNDLE); the public cloud
+    when none is set.
+    """
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    client: ResourceClient = ResourceManagementClient(DefaultAzureCredential(), subscription_id)
+    from ops.azure.identity import build_credential
+    from ops.cloud import resolve_cloud
+
+    cloud = resolve_cloud(None)
+    client: ResourceClient = ResourceManagementClient(
+        build_credential(cloud),  # type: ignore[arg-type]  # a TokenCredential by protocol
+        subscription_id,
+        base_url=cloud.arm_endpoint,
+        credential_scopes=[cloud.arm_scope],
+        connection_verify=cloud.verify,
+        retry_total=6,
+        retry_backoff_max=60,
+    )
     return client
 
 

@@ -16,6 +16,7 @@ from infra.components.provider_registration import (
     RegistrationTimeoutError,
     default_client_factory,
 )
+from tests.emulator.server import Emulator
 from tests.infra.harness import ProgramRun, run_config
 
 SUB = "6a5e1b2c-0000-4000-8000-000000000001"
@@ -198,3 +199,24 @@ def test_provider_survives_the_dynamic_provider_round_trip(tmp_path: Path) -> No
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["ProviderRegistrationProvider", "True", "True", "True"]
+
+
+def test_registers_through_the_real_sdk_against_the_emulation(
+    emulator_env: dict[str, str], azure_emulator: Emulator
+) -> None:
+    """The default client (azure-mgmt-resource over HTTPS, toolkit cloud settings) drives the ARM contract."""
+    sub = azure_emulator.scenario.subscription_id
+    slept: list[float] = []
+    prov = ProviderRegistrationProvider(sleep=slept.append)
+    props = {**PROPS, "subscription_id": sub}
+    result = prov.create(props)
+    assert result.id == f"/subscriptions/{sub}/providers/Microsoft.Network"
+    assert result.outs is not None and result.outs["registration_state"] == "Registered"
+    assert azure_emulator.count("POST", "/providers/Microsoft.Network/register") == 1
+    assert slept == [5] * len(slept) and len(slept) >= 1
+
+    again = prov.create(props)  # already registered: nothing more is asked
+    assert again.outs is not None and again.outs["registration_state"] == "Registered"
+    assert azure_emulator.count("POST", "/providers/Microsoft.Network/register") == 1
+    prov.delete(result.id, props)
+    assert prov.read(result.id, props).outs["registration_state"] == "Registered"  # type: ignore[index]
