@@ -119,7 +119,7 @@ class StackConfig:
     def from_mapping(cls, data: Mapping[str, Any]) -> StackConfig:
         """Validate every key; raise one StackConfigError listing every problem."""
         p: list[str] = []
-        unknown = sorted(set(data) - set(cls.KEYS))
+        unknown = sorted(map(str, set(data) - set(cls.KEYS)))
         if unknown:
             p.append(f"unknown config key(s) {', '.join(unknown)}; known keys: {', '.join(cls.KEYS)}")
         for key in cls.REQUIRED:
@@ -223,11 +223,9 @@ def _principals(value: Any, p: list[str]) -> tuple[Principal, ...]:
         if not isinstance(item, Mapping):
             p.append(f"{where} must be a mapping with objectId and principalType")
             continue
-        extra = sorted(set(item) - {"objectId", "principalType", "name"})
+        extra = sorted(map(str, set(item) - {"objectId", "principalType", "name"}))
         if extra:
-            p.append(
-                f"{where}: unknown key(s) {', '.join(map(str, extra))} (known: objectId, principalType, name)"
-            )
+            p.append(f"{where}: unknown key(s) {', '.join(extra)} (known: objectId, principalType, name)")
         oid = item.get("objectId")
         ok = True
         if not isinstance(oid, str) or not re.fullmatch(GUID_PATTERN, oid):
@@ -254,9 +252,9 @@ def _compute(value: Any, p: list[str]) -> ComputeConfig | None:
         p.append("compute must be a mapping {vmSize, maxNodes, minNodes, idleSeconds, lowPriority}")
         return None
     known = {"vmSize", "maxNodes", "minNodes", "idleSeconds", "lowPriority"}
-    extra = sorted(set(value) - known)
+    extra = sorted(map(str, set(value) - known))
     if extra:
-        p.append(f"compute: unknown key(s) {', '.join(map(str, extra))} (known: {', '.join(sorted(known))})")
+        p.append(f"compute: unknown key(s) {', '.join(extra)} (known: {', '.join(sorted(known))})")
     before = len(p)
     vm_size = value.get("vmSize")
     if not isinstance(vm_size, str) or not re.fullmatch(r"Standard_[A-Za-z0-9_]+", vm_size):

@@ -7,6 +7,8 @@ from typing import Any
 
 import pulumi
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog.models import fine_tuning_regions
 from infra.config import (
@@ -202,3 +204,28 @@ def test_invalid_config_fails_before_any_resource_is_declared() -> None:
     from infra.mock_engine import install
 
     assert install().records == {}, "a resource was declared before the config was validated"
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 200)
+    | st.text(max_size=12)
+    | st.sampled_from(["eastus2", "Enabled"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=8) | st.integers(0, 3), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([*StackConfig.KEYS, "other"]), json_values, max_size=8))
+def test_any_input_is_a_config_or_a_listed_error(data: dict[str, Any]) -> None:
+    try:
+        cfg = StackConfig.from_mapping(data)
+    except StackConfigError as exc:
+        assert exc.problems and all(isinstance(p, str) and "\n" not in p for p in exc.problems)
+    else:
+        assert cfg.location and cfg.name_prefix
