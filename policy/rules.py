@@ -56,7 +56,7 @@ ALLOWED_ROLES: Mapping[str, str] = {
 
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ROLE_DEFINITION_ID = re.compile(
-    rf"(?:/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/({_GUID})",
+    rf"(?:/[^\s]+)?/providers/Microsoft\.Authorization/roleDefinitions/({_GUID})",
     re.IGNORECASE,
 )
 _TLS_OK = ("TLS1_2", "TLS1_3")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -154,3 +155,15 @@ def test_type_tokens_exist_in_the_installed_provider(token: str) -> None:
     assert f"'{token}'" in source
     takes_tags = "tags" in inspect.signature(cls._internal_init).parameters
     assert takes_tags == (token in rules.TAGGABLE_TYPES), token
+
+
+def test_pulumi_policy_yaml_runs_the_pack_on_the_project_venv() -> None:
+    import yaml
+
+    pack_dir = Path(policies.__file__).parent
+    data = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    assert data["runtime"]["name"] == "python"
+    venv = (pack_dir / data["runtime"]["options"]["virtualenv"]).resolve()
+    assert venv == (pack_dir.parent / ".venv").resolve()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", data["version"])
+    assert (pack_dir / "__main__.py").is_file()

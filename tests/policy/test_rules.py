@@ -380,6 +380,12 @@ def test_role_allow_list_is_configurable_and_matches_infra_roles() -> None:
             "",
         ),
         ("64702f94-c441-49e6-a78b-ef80e0188fee", ""),
+        (
+            "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Authorization/roleDefinitions/"
+            "64702f94-c441-49e6-a78b-ef80e0188fee",
+            None,
+        ),
+        ("/providers/Microsoft.Authorization/roleDefinitions/not-a-guid", ""),
     ],
 )
 def test_role_guid(value: str, guid: str | None) -> None:
