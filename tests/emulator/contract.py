@@ -112,6 +112,9 @@ def _check(value: Any, tp: Any, path: str) -> None:
         options = [a for a in typing.get_args(tp) if a is not type(None)]
         if value is None:
             return
+        if len(options) == 1:
+            _check(value, options[0], path)
+            return
         models = [a for a in options if _is_model(a)]
         if models:
             _check(value, models[0], path)

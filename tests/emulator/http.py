@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass
@@ -91,7 +91,7 @@ class Router:
             if method != request.method:
                 allowed = True
                 continue
-            request.params = {k: v for k, v in match.groupdict().items() if v is not None}
+            request.params = {k: unquote(v) for k, v in match.groupdict().items() if v is not None}
             return handler(request)
         if allowed:
             raise ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.path}")
