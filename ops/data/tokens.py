@@ -15,15 +15,19 @@ billed:
   English prose, and code, digits-heavy or non-Latin text can still exceed it.
 
 Special-token text typed inside content (e.g. a literal "<|end|>") is counted as ordinary text.
-bpe_openai is imported on first use only: it costs about half a second and ~70 MB.
+bpe_openai's tokenizer is loaded on first use only (see _load_bindings for how, and why).
 """
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import math
+import os
+import sys
 from collections.abc import Iterable
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from catalog.models import ChatTemplate, ModelInfo, Tokenizer
 
@@ -37,26 +41,40 @@ class _Backend(Protocol):
     def encode(self, text: str) -> list[int]: ...
 
 
+def _load_bindings() -> Any:
+    """bpe_openai's Rust extension module, without running the package's __init__.
+
+    That __init__ eagerly builds Python dicts of every encoding's 100k-200k ranks (~1 s and ~55 MB
+    per process) for its tiktoken-compatible wrapper, which counting does not need. Loading the
+    extension file on its own skips that; if the layout ever differs, the normal import is used.
+    """
+    loaded = sys.modules.get("bpe_openai._bindings")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.find_spec("bpe_openai")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for folder in locations:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folder, "_bindings" + suffix)
+            if os.path.exists(path):
+                loader = importlib.machinery.ExtensionFileLoader("bpe_openai._bindings", path)
+                module_spec = importlib.util.spec_from_file_location(
+                    "bpe_openai._bindings", path, loader=loader
+                )
+                if module_spec is None:  # pragma: no cover
+                    break
+                module = importlib.util.module_from_spec(module_spec)
+                loader.exec_module(module)
+                return module
+    from bpe_openai import _bindings  # pragma: no cover - fallback
+
+    return _bindings  # pragma: no cover
+
+
 @cache
 def load_encoding(name: str) -> _Backend:
     """The offline BPE tokenizer `name` (cl100k_base or o200k_base), loaded once per process."""
-    try:  # the Rust core directly: the tiktoken-style wrapper also builds a Python rank table
-        from bpe_openai import _bindings
-
-        backend: _Backend = _bindings.tokenizer_for_encoding(name)
-    except ImportError:  # pragma: no cover - older or repackaged bpe-openai
-        import bpe_openai
-
-        encoding = bpe_openai.get_encoding(name)
-
-        class _Wrapped:
-            def count(self, text: str) -> int:
-                return len(encoding.encode_ordinary(text))
-
-            def encode(self, text: str) -> list[int]:
-                return encoding.encode_ordinary(text)
-
-        backend = _Wrapped()
+    backend: _Backend = _load_bindings().tokenizer_for_encoding(name)
     return backend
 
 

@@ -69,7 +69,7 @@ def validate_file(
 ) -> ValidationReport:
     """Check `path` against every rule for `model` (default: the catalog's default model).
 
-    `tokens=False` checks structure only (no tokenizer is loaded). `jobs` worker processes are used
+    `tokens=False` checks structure only: no tokenizer is loaded and no credential scan is run. `jobs` worker processes are used
     when the file spans more than one range (default: the CPUs this process may use). At most `cap`
     issues per category are listed; all are counted. Raises UsageError for a missing or unreadable
     file or an unknown model; everything wrong *inside* the file is in the report.
@@ -83,7 +83,7 @@ def validate_file(
 
     merged = _Merged(cap)
     with DuplicateFinder() as dups:
-        for result in _scan_all(str(file), ranges, counter, info.name, cap, workers):
+        for result in _scan_all(str(file), ranges, counter, info.name, cap, workers, secrets=tokens):
             merged.add(result, dups)
         dup_total, dup_listed = dups.duplicates(cap)
 
@@ -131,23 +131,32 @@ def _init_worker(model: str, tokens: bool) -> None:
     _WORKER_COUNTER = TokenCounter(get_model(model)) if tokens else None
 
 
-def _scan_task(task: tuple[str, int, int, int]) -> RangeResult:
-    path, start, end, cap = task
-    return scan_range(path, start, end, _WORKER_COUNTER, cap)
+def _scan_task(task: tuple[str, int, int, int, bool, bool]) -> RangeResult:
+    path, start, end, cap, stable, secrets = task
+    return scan_range(path, start, end, _WORKER_COUNTER, cap, stable_digests=stable, secrets=secrets)
 
 
 def _scan_all(
-    path: str, ranges: list[tuple[int, int]], counter: TokenCounter | None, model: str, cap: int, workers: int
+    path: str,
+    ranges: list[tuple[int, int]],
+    counter: TokenCounter | None,
+    model: str,
+    cap: int,
+    workers: int,
+    *,
+    secrets: bool,
 ) -> Iterator[RangeResult]:
     if workers == 1:
         for start, end in ranges:
-            yield scan_range(path, start, end, counter, cap)
+            yield scan_range(path, start, end, counter, cap, stable_digests=False, secrets=secrets)
         return
     global _WORKER_COUNTER
     _WORKER_COUNTER = counter  # forked workers inherit the loaded tokenizer's pages
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    tasks = [(path, start, end, cap) for start, end in ranges]
+    # Forked workers share this process's hash secret, so Python's cheap hash() is comparable.
+    stable = method != "fork"
+    tasks = [(path, start, end, cap, stable, secrets) for start, end in ranges]
     with context.Pool(workers, initializer=_init_worker, initargs=(model, counter is not None)) as pool:
         yield from pool.imap(_scan_task, tasks)
 
