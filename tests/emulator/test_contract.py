@@ -113,7 +113,7 @@ def test_bad_bodies_and_versions_are_400_like_arm(azure_emulator: Emulator) -> N
 
 
 def test_content_safety_only_exists_from_2024_04_01(azure_emulator: Emulator) -> None:
-    body = {
+    body: dict[str, Any] = {
         "location": "eastus2",
         "sku": {"name": "Consumption"},
         "properties": {
