@@ -66,7 +66,7 @@ def test_job_contract(mutate: Any, message: str) -> None:
 
 
 def test_endpoint_contract() -> None:
-    good = {
+    good: dict[str, Any] = {
         "location": "eastus2",
         "sku": {"name": "Consumption"},
         "properties": {"modelSettings": {"modelId": "x"}},
