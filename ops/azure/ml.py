@@ -41,6 +41,7 @@ ENV_BLOB_ENDPOINT = (
     "FOUNDRY_BLOB_ENDPOINT"  # account URL override (private link proxy, Azure Stack, emulator)
 )
 _AZUREML_CLOUD_ENV = "AZUREML_CURRENT_CLOUD"
+SLEEP: Callable[[float], None] = time.sleep  # between the adapter's own retries; tests replace it
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 TOOL_TAG = "foundry-ops"
 
@@ -153,13 +154,13 @@ class MLWorkspaceClient:
         outputs: StackOutputs,
         *,
         retries: int = 4,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.cloud = cloud
         self.credential = credential
         self.outputs = outputs
         self._retries = retries
-        self._sleep = sleep
+        self._sleep = sleep or (lambda seconds: SLEEP(seconds))
         self._client: Any = None
         self._arm: Any = None
         self._saved_cloud_env: str | None = None
@@ -358,8 +359,8 @@ class MLWorkspaceClient:
         container = getattr(ds, "container_name", None)
         if not container:
             raise UsageError(f"the default datastore {ds.name!r} is not a blob container; cannot upload")
-        account_url = os.environ.get(ENV_BLOB_ENDPOINT) or (
-            f"{ds.protocol or 'https'}://{ds.account_name}.blob.{ds.endpoint}"
+        account_url = (
+            self.cloud.blob_endpoint or f"{ds.protocol or 'https'}://{ds.account_name}.blob.{ds.endpoint}"
         )
         credential: Any = self.credential
         creds = getattr(ds, "credentials", None)
@@ -485,7 +486,21 @@ class MLWorkspaceClient:
         self._call(f"cancelling job {name}", run)
 
     def job_error(self, name: str) -> str | None:
-        """The service's error message for a failed job (run history), or None when it has none."""
+        """The service's error message for a failed job: run history first, then the job's properties."""
+        return self._run_history_error(name) or self._job_property_error(name)
+
+    def _job_property_error(self, name: str) -> str | None:
+        try:
+            job = self._call(f"reading job {name}", lambda: self.client.jobs.get(name))
+        except Exception:
+            return None
+        props = getattr(job, "properties", None) or {}
+        for key, value in props.items():
+            if value and ("failure" in key.lower() or "error" in key.lower()):
+                return _one_line(str(value))
+        return None
+
+    def _run_history_error(self, name: str) -> str | None:
         try:
             details = self._call(
                 f"reading the error of job {name}",

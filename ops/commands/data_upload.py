@@ -23,15 +23,19 @@ if TYPE_CHECKING:
 _NAME_RULE = "letters, digits, '-' and '_' (at most 255)"
 
 
-def check_data_file(path: Path, model: str | None = None) -> None:
-    """Run the offline validator; any error-level issue refuses the file with a one-line summary."""
+def check_data_file(path: Path, model: str | None = None, *, validation: bool = False) -> None:
+    """Run the offline validator; any error-level issue refuses the file with a one-line summary.
+
+    A validation file may hold fewer examples than the training minimum.
+    """
     from ops.data.validate import validate_file
 
     report = validate_file(path, model)
-    if report.ok:
+    blocking = {c: n for c, n in report.error_counts.items() if not (validation and c == "too_few_examples")}
+    if not blocking:
         return
-    counts = ", ".join(f"{n} {category}" for category, n in sorted(report.error_counts.items()))
-    first = report.errors[0] if report.errors else None
+    counts = ", ".join(f"{n} {category}" for category, n in sorted(blocking.items()))
+    first = next((i for i in report.errors if i.category in blocking), None)
     where = ""
     if first is not None:
         where = f"; first at line {first.line}: {first.message}" if first.line else f"; {first.message}"
@@ -42,7 +46,7 @@ def check_data_file(path: Path, model: str | None = None) -> None:
 
 
 def register_file(
-    app: App, path: Path, name: str | None = None, *, model: str | None = None
+    app: App, path: Path, name: str | None = None, *, model: str | None = None, validation: bool = False
 ) -> tuple[DataAssetInfo, bool]:
     """Validate and register `path`; returns the asset and whether anything was uploaded."""
     if not path.is_file():
@@ -50,7 +54,7 @@ def register_file(
     asset_name = name or data_name(path)
     if not asset_name.replace("-", "").replace("_", "").isalnum() or len(asset_name) > 255:
         raise UsageError(f"data asset name {asset_name!r} is not valid: use {_NAME_RULE}")
-    check_data_file(path, model)
+    check_data_file(path, model, validation=validation)
     sha = file_sha256(path)
     version = data_version(sha)
     existing = app.ml.find_data(asset_name, version)

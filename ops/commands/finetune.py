@@ -200,21 +200,23 @@ def _resolve_data(
             )
             base = data_name(train_path)
             t_asset, _ = register_file(app, Path(result.train.path), f"{base}-train", model=model)
-            v_asset, _ = register_file(app, Path(result.validation.path), f"{base}-validation", model=model)
+            v_asset, _ = register_file(
+                app, Path(result.validation.path), f"{base}-validation", model=model, validation=True
+            )
         return t_asset.ref, v_asset.ref
     if validation is None:
         raise UsageError(
             "no validation data: pass --validation, or give --train as a local file so a split can be made"
         )
-    return _asset_or_file(app, train, model), _asset_or_file(app, validation, model)
+    return _asset_or_file(app, train, model), _asset_or_file(app, validation, model, validation=True)
 
 
-def _asset_or_file(app: App, value: str, model: str) -> str:
+def _asset_or_file(app: App, value: str, model: str, *, validation: bool = False) -> str:
     from ops.commands.data_upload import register_file
 
     path = Path(value)
     if path.is_file():
-        asset, _ = register_file(app, path, model=model)
+        asset, _ = register_file(app, path, model=model, validation=validation)
         return asset.ref
     return _asset_ref(app, value)
 

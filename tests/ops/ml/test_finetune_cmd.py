@@ -1,0 +1,268 @@
+"""`finetune submit | list | show | wait | cancel` against the emulator (real SDK, real HTTPS)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.emulator.server import Emulator
+from tests.emulator.stack import EmulatedStack
+from tests.ops.ml.helpers import FakeClock, invoke, write_jsonl
+
+PHI4 = "Phi-4-mini-instruct"
+
+
+def submitted(emulator: Emulator, name: str) -> dict[str, Any]:
+    ws = emulator.scenario.project_name.lower()
+    body: dict[str, Any] = emulator.world.jobs[(ws, name)]["submitted"]
+    return body
+
+
+def use_outputs(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
+    """Point FOUNDRY_OUTPUTS at a changed copy of the emulated stack's outputs."""
+    path = tmp_path / "outputs-changed.json"
+    path.write_text(json.dumps({**emulator.outputs(), **changes}), encoding="utf-8")
+    monkeypatch.setenv("FOUNDRY_OUTPUTS", str(path))
+
+
+@pytest.fixture
+def assets(emulated_stack: EmulatedStack, tmp_path: Path) -> tuple[str, str]:
+    train = invoke("data", "upload", str(write_jsonl(tmp_path / "train.jsonl")), "-o", "json").json()["ref"]
+    valid = invoke("data", "upload", str(write_jsonl(tmp_path / "valid.jsonl", 12, "shipping")), "-o", "json")
+    return train, valid.json()["ref"]
+
+
+def test_submit_from_a_file_splits_uploads_and_waits(emulated_stack: EmulatedStack, tmp_path: Path) -> None:
+    emulator = emulated_stack.emulator
+    train = write_jsonl(tmp_path / "support.jsonl", 40)
+    run = invoke(
+        "finetune", "submit", "--model", PHI4, "--train", str(train), "--epochs", "2",
+        "--learning-rate-multiplier", "0.5", "--batch-size", "4", "--wait", "-o", "json",
+    )  # fmt: skip
+    assert run.code == 0, run
+    job = run.json()
+    assert job["status"] == "Completed"
+    assert job["mode"] == "serverless"
+    assert job["training_data"].startswith("azureml:support-train:")
+    assert job["validation_data"].startswith("azureml:support-validation:")
+    body = submitted(emulator, job["name"])
+    details = body["fineTuningDetails"]
+    assert details["model"]["uri"] == f"azureml://registries/azureml/models/{PHI4}/labels/latest"
+    assert details["hyperParameters"] == {
+        "num_train_epochs": "2",
+        "learning_rate": "0.5",
+        "per_device_train_batch_size": "4",
+    }
+    assert details["taskType"] == "chatCompletion"  # azure-ai-ml lower-cases the first letter on create
+    assert "computeId" not in body or body["computeId"] is None
+    assert emulator.world.created["data_versions"] == 2
+    # CI (not a terminal): plain lines, one per status change.
+    lines = [line for line in run.err.splitlines() if line.startswith(f"job {job['name']}: ")]
+    assert [line.split(": ")[1].split(" (")[0] for line in lines][-1] == "Completed"
+    assert len(lines) == len({line.split(" (")[0] for line in lines})
+    assert "\r" not in run.err
+
+
+def test_resubmitting_the_same_inputs_returns_the_same_job(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    train, valid = assets
+    args = ("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
+    first = invoke(*args)
+    second = invoke(*args)
+    assert first.code == 0 and second.code == 0, (first, second)
+    assert first.json()["name"] == second.json()["name"]
+    assert "already exists" in second.err and "--new" in second.err
+    assert emulator.count("PUT", "/jobs/") == 1
+    third = invoke(*args, "--new")
+    assert third.code == 0, third
+    assert third.json()["name"] != first.json()["name"]
+    assert emulator.world.created["jobs"] == 2
+
+
+def test_retired_serverless_model_is_refused_with_alternatives(
+    azure_emulator: Emulator, emulator_env: Any
+) -> None:
+    run = invoke(
+        "finetune", "submit", "--model", "Phi-3-mini-4k-instruct", "--mode", "serverless",
+        "--train", "t:1", "--validation", "v:1",
+    )  # fmt: skip
+    assert run.code == 2, run
+    assert "retired on 2025-08-30" in run.err
+    assert "serverless alternatives here: Phi-4-mini-instruct" in run.err
+    assert "--mode managed-compute" in run.err
+    assert azure_emulator.count("PUT", "/jobs/") == 0
+
+
+def test_unknown_model_lists_known_ones(azure_emulator: Emulator, emulator_env: Any) -> None:
+    run = invoke("finetune", "submit", "--model", "Phi-9", "--train", "t:1", "--validation", "v:1")
+    assert run.code == 2
+    assert "unknown model 'Phi-9'" in run.err and "Phi-4" in run.err
+
+
+def test_phi3_goes_to_the_stacks_compute_cluster(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    train, valid = assets
+    run = invoke(
+        "finetune", "submit", "--model", "Phi-3-mini-4k-instruct", "--train", train, "--validation", valid,
+        "-o", "json",
+    )  # fmt: skip
+    assert run.code == 0, run
+    assert run.json()["mode"] == "managed-compute"
+    body = submitted(emulator, run.json()["name"])
+    assert body["computeId"].endswith(f"/workspaces/{emulator.scenario.project_name}/computes/gpu-cluster")
+
+
+def test_phi3_without_a_cluster_is_a_clear_error(
+    azure_emulator: Emulator, emulator_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_outputs(azure_emulator, tmp_path, monkeypatch, compute_name="")
+    run = invoke(
+        "finetune", "submit", "--model", "Phi-3.5-mini-instruct",
+        "--train", "t:1", "--validation", "v:1",
+    )  # fmt: skip
+    assert run.code == 2
+    assert "this stack has no compute cluster" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_wrong_region_for_serverless(
+    azure_emulator: Emulator, emulator_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_outputs(azure_emulator, tmp_path, monkeypatch, location="westeurope")
+    run = invoke(
+        "finetune", "submit", "--model", PHI4, "--mode", "serverless",
+        "--train", "t:1", "--validation", "v:1",
+    )  # fmt: skip
+    assert run.code == 2
+    assert "not offered in westeurope" in run.err
+
+
+def test_missing_asset_and_conflicting_options(azure_emulator: Emulator, emulator_env: Any) -> None:
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", "nope:1", "--validation", "v:1")
+    assert run.code == 2 and "data asset nope:1 does not exist" in run.err
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", "t:1", "--validation", "v:1",
+                 "--validation-fraction", "0.2")  # fmt: skip
+    assert run.code == 2 and "either --validation or --validation-fraction" in run.err
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", "t:1")
+    assert run.code == 2 and "no validation data" in run.err
+
+
+def test_failed_job_exits_3_with_the_service_message(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.faults.add(
+        "job_fail", method="PUT", path="/jobs/", message="Training file contains invalid schema"
+    )
+    train, valid = assets
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "--wait")
+    assert run.code == 3, run
+    assert "ended Failed: Training file contains invalid schema" in run.err
+    name = invoke("finetune", "list", "-o", "json").json()[0]["name"]
+    assert f"job {name} ended Failed" in run.err
+    show = invoke("finetune", "show", name, "-o", "json")
+    assert show.code == 0, show
+    assert show.json()["error"] == "Training file contains invalid schema"
+
+
+def test_wait_survives_throttling_server_errors_and_resets(
+    emulated_stack: EmulatedStack, assets: tuple[str, str], clock: FakeClock
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.settings.polls_per_step = 4
+    train, valid = assets
+    name = invoke(
+        "finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json"
+    )
+    job = name.json()["name"]
+    emulator.faults.add("status", method="GET", path=f"/jobs/{job}", status=429, retry_after=0, count=2)
+    emulator.faults.add("status", method="GET", path=f"/jobs/{job}", status=500, skip=3, count=1)
+    emulator.faults.add("status", method="GET", path=f"/jobs/{job}", status=503, skip=5, count=1)
+    emulator.faults.add("reset", method="GET", path=f"/jobs/{job}", skip=7, count=1)
+    run = invoke("finetune", "wait", job, "-o", "json")
+    assert run.code == 0, run
+    assert run.json()["status"] == "Completed"
+    faults = [r["fault"] for r in emulator.requests if r["fault"]]
+    assert sorted(faults) == ["reset", "status", "status", "status", "status"]
+    assert emulator.world.created["jobs"] == 1
+
+
+def test_lost_submit_response_does_not_duplicate_the_job(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.faults.add("reset_after", method="PUT", path="/jobs/", count=1)
+    emulator.faults.add("status", method="PUT", path="/jobs/", status=503, count=1, skip=1)
+    train, valid = assets
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
+    assert run.code == 0, run
+    assert emulator.world.created["jobs"] == 1
+    again = invoke(
+        "finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json"
+    )
+    assert again.json()["name"] == run.json()["name"]
+    assert emulator.world.created["jobs"] == 1
+
+
+def test_ctrl_c_stops_waiting_but_not_the_job(
+    emulated_stack: EmulatedStack, assets: tuple[str, str], clock: FakeClock
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.settings.polls_per_step = 50
+    train, valid = assets
+    job = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
+    name = job.json()["name"]
+    clock.interrupt_after = 2
+    run = invoke("finetune", "wait", name)
+    assert run.code == 130, run
+    assert f"job {name} keeps running" in run.err
+    assert f"foundry-ops finetune wait {name}" in run.err
+    assert emulator.count("POST", "/cancel") == 0
+    assert invoke("finetune", "show", name, "-o", "json").json()["status"] not in (
+        "Canceled",
+        "CancelRequested",
+    )
+
+
+def test_polling_backs_off_and_resets_on_status_change(
+    emulated_stack: EmulatedStack, assets: tuple[str, str], clock: FakeClock
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.settings.polls_per_step = 8  # azure-ai-ml makes two GETs per jobs.get: 4 polls per step
+    train, valid = assets
+    job = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
+    run = invoke("finetune", "wait", job.json()["name"])
+    assert run.code == 0, run
+    # within a status the interval grows (5, 7.5, 11.25, ...), after a change it starts over at 5
+    assert clock.sleeps[:3] == [5.0, 7.5, 11.25]
+    resets = [i for i, s in enumerate(clock.sleeps) if s == 5.0]
+    assert len(resets) >= 3
+    assert max(clock.sleeps) <= 60.0
+
+
+def test_list_show_cancel(emulated_stack: EmulatedStack, assets: tuple[str, str]) -> None:
+    emulator = emulated_stack.emulator
+    emulator.settings.polls_per_step = 50
+    train, valid = assets
+    job = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
+    name = job.json()["name"]
+    listed = invoke("finetune", "list", "-o", "json")
+    assert [j["name"] for j in listed.json()] == [name]
+    table = invoke("finetune", "list")
+    assert table.out.splitlines()[0].split() == ["NAME", "STATUS", "MODEL", "OUTPUT_MODEL", "CREATED"]
+    assert name in table.out
+    cancelled = invoke("finetune", "cancel", name, "-o", "json")
+    assert cancelled.code == 0, cancelled
+    assert cancelled.json()["status"] in ("Canceled", "CancelRequested")
+    assert emulator.count("POST", f"/jobs/{name}/cancel") == 1
+    again = invoke("finetune", "cancel", name)
+    assert again.code == 0 and "nothing to cancel" in again.err
+    missing = invoke("finetune", "show", "no-such-job")
+    assert missing.code == 4 and "not found" in missing.err
