@@ -13,11 +13,11 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policy.policies import PACK_NAME, all_policies
+from policy.policies import PACK_NAME, POLICIES
 
 PolicyPack(
     name=PACK_NAME,
     enforcement_level=EnforcementLevel.MANDATORY,
-    policies=all_policies(),
+    policies=POLICIES,
     description="Guardrails for fine-tuning-ready AI Foundry stacks (policy/rules.py).",
 )

@@ -130,3 +130,7 @@ def all_policies() -> list[Policy]:
     found: list[Policy] = [resource_policy(r) for r in MANDATORY_RULES + ADVISORY_RULES]
     found.extend(stack_policy(r) for r in STACK_RULES)
     return found
+
+
+# Every policy of the pack, built once on import (cheap and side-effect free; serving happens in __main__).
+POLICIES: list[Policy] = all_policies()

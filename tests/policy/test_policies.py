@@ -167,3 +167,7 @@ def test_pulumi_policy_yaml_runs_the_pack_on_the_project_venv() -> None:
     assert venv == (pack_dir.parent / ".venv").resolve()
     assert re.fullmatch(r"\d+\.\d+\.\d+", data["version"])
     assert (pack_dir / "__main__.py").is_file()
+
+
+def test_module_level_policies_match_the_rules() -> None:
+    assert [p.name for p in policies.POLICIES] == [p.name for p in policies.all_policies()]
