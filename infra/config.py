@@ -119,7 +119,7 @@ class StackConfig:
     def from_mapping(cls, data: Mapping[str, Any]) -> StackConfig:
         """Validate every key; raise one StackConfigError listing every problem."""
         p: list[str] = []
-        unknown = sorted(map(str, set(data) - set(cls.KEYS)))
+        unknown = sorted(map(repr, set(data) - set(cls.KEYS)))
         if unknown:
             p.append(f"unknown config key(s) {', '.join(unknown)}; known keys: {', '.join(cls.KEYS)}")
         for key in cls.REQUIRED:
@@ -223,7 +223,7 @@ def _principals(value: Any, p: list[str]) -> tuple[Principal, ...]:
         if not isinstance(item, Mapping):
             p.append(f"{where} must be a mapping with objectId and principalType")
             continue
-        extra = sorted(map(str, set(item) - {"objectId", "principalType", "name"}))
+        extra = sorted(map(repr, set(item) - {"objectId", "principalType", "name"}))
         if extra:
             p.append(f"{where}: unknown key(s) {', '.join(extra)} (known: objectId, principalType, name)")
         oid = item.get("objectId")
@@ -252,7 +252,7 @@ def _compute(value: Any, p: list[str]) -> ComputeConfig | None:
         p.append("compute must be a mapping {vmSize, maxNodes, minNodes, idleSeconds, lowPriority}")
         return None
     known = {"vmSize", "maxNodes", "minNodes", "idleSeconds", "lowPriority"}
-    extra = sorted(map(str, set(value) - known))
+    extra = sorted(map(repr, set(value) - known))
     if extra:
         p.append(f"compute: unknown key(s) {', '.join(extra)} (known: {', '.join(sorted(known))})")
     before = len(p)

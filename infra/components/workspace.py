@@ -43,6 +43,25 @@ def _principal(
     return identity.apply(lambda i: (i.principal_id or "") if i else "")
 
 
+def _outbound_rules(args: WorkspaceArgs) -> dict[str, ml.PrivateEndpointOutboundRuleArgs] | None:
+    """With a managed network, reach the AI Services account through a private endpoint of its own.
+
+    The platform adds the hub's storage and key vault itself; the connection's target is ours to add,
+    or the hub cannot reach an account whose public network access is disabled.
+    """
+    if args.isolation_mode == "Disabled":
+        return None
+    return {
+        "ai-services": ml.PrivateEndpointOutboundRuleArgs(
+            type="PrivateEndpoint",
+            category=ml.RuleCategory.USER_DEFINED,
+            destination=ml.PrivateEndpointDestinationArgs(
+                service_resource_id=args.ai_services_id, subresource_target="account", spark_enabled=False
+            ),
+        )
+    }
+
+
 class FoundryWorkspace(pulumi.ComponentResource):
     hub_id: pulumi.Output[str]
     hub_name: pulumi.Output[str]
@@ -68,7 +87,9 @@ class FoundryWorkspace(pulumi.ComponentResource):
             key_vault=args.key_vault_id,
             system_datastores_auth_mode="identity",
             public_network_access=args.public_network_access,
-            managed_network=ml.ManagedNetworkSettingsArgs(isolation_mode=args.isolation_mode),
+            managed_network=ml.ManagedNetworkSettingsArgs(
+                isolation_mode=args.isolation_mode, outbound_rules=_outbound_rules(args)
+            ),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, depends_on=list(args.hub_depends_on)

@@ -125,6 +125,26 @@ def test_prod_is_locked_down_and_protects_stateful_resources(prod_run: ProgramRu
     assert protected == {STORAGE, VAULT, ACCOUNT, WORKSPACE}
 
 
+def test_prod_hub_reaches_ai_services_through_a_private_endpoint(
+    prod_run: ProgramRun, dev_run: ProgramRun
+) -> None:
+    hub = workspaces(prod_run)["Hub"]
+    acct = prod_run.one(ACCOUNT)
+    assert hub.inputs["managedNetwork"]["outboundRules"] == {
+        "ai-services": {
+            "type": "PrivateEndpoint",
+            "category": "UserDefined",
+            "destination": {
+                "serviceResourceId": acct.id,
+                "subresourceTarget": "account",
+                "sparkEnabled": False,
+            },
+        }
+    }
+    assert acct.urn in hub.dependencies
+    assert "outboundRules" not in workspaces(dev_run)["Hub"].inputs["managedNetwork"]
+
+
 def test_prod_gpu_cluster_scales_to_zero_as_the_finetune_identity(prod_run: ProgramRun) -> None:
     compute = prod_run.one(COMPUTE)
     project = workspaces(prod_run)["Project"]

@@ -94,7 +94,7 @@ def test_every_problem_is_listed_at_once() -> None:
         }
     )
     expected_starts = [
-        "unknown config key(s) frobnicate",
+        "unknown config key(s) 'frobnicate'",
         "location 'westeurope' is not a region where a catalog Phi model can be fine-tuned; allowed: "
         + ", ".join(fine_tuning_regions()),
         "namePrefix 'Bad_Prefix' must be 2-10 lowercase letters or digits",
@@ -135,7 +135,7 @@ def test_error_message_lists_every_problem_on_its_own_line() -> None:
             "compute.maxNodes 0 must be an integer from 1 to 100",
         ),
         ({"vmSize": "Standard_NC6s_v3", "maxNodes": 1, "idleSeconds": 5}, "compute.idleSeconds 5 must be"),
-        ({"vmSize": "Standard_NC6s_v3", "maxNodes": 1, "gpus": 8}, "compute: unknown key(s) gpus"),
+        ({"vmSize": "Standard_NC6s_v3", "maxNodes": 1, "gpus": 8}, "compute: unknown key(s) 'gpus'"),
         ("big", "compute must be a mapping"),
     ],
 )
@@ -154,7 +154,10 @@ def test_compute_rules(compute: Any, message: str) -> None:
             [{"objectId": OID, "principalType": "User", "name": "Has Spaces"}],
             "principals[0].name 'Has Spaces'",
         ),
-        ([{"objectId": OID, "principalType": "User", "role": "Owner"}], "principals[0]: unknown key(s) role"),
+        (
+            [{"objectId": OID, "principalType": "User", "role": "Owner"}],
+            "principals[0]: unknown key(s) 'role'",
+        ),
         ({"objectId": OID}, "principals must be a list"),
         (["x"], "principals[0] must be a mapping"),
     ],

@@ -72,9 +72,8 @@ def test_text_rendering_shows_tree_properties_dependencies_and_path() -> None:
         for ln in lines
     )
     assert any(
-        ln.strip(" │")
-        == "depends on: foundry-keyvault-vault, foundry-network-provider-registration, foundry-rg, "
-        "foundry-storage-account"
+        ln.strip(" │") == "depends on: foundry-ai-services-account, foundry-keyvault-vault, "
+        "foundry-network-provider-registration, foundry-rg, foundry-storage-account"
         for ln in lines
     )
     assert "Critical path: 5 resources (4 dependency hops): foundry-rg -> " in text
