@@ -124,6 +124,7 @@ class PlannedResource:
     protect: bool
     properties: dict[str, Any]
     depends_on: tuple[str, ...]  # logical names of custom resources this one waits for
+    inputs: dict[str, Any]  # everything declared (camelCase wire names), for --output json
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ class Plan:
                     "protect": r.protect,
                     "properties": r.properties,
                     "depends_on": list(r.depends_on),
+                    "inputs": r.inputs,
                 }
                 for r in self.resources
             ],
@@ -241,7 +243,9 @@ def describe(run: Any, stack: str, path: Path) -> Plan:
             role = roles.BY_GUID.get(guid)
             props = {"role": role.name if role else guid, **props}
         parent = by_urn[r.parent].name if r.parent in by_urn else ""
-        planned.append(PlannedResource(r.urn, r.type, r.name, parent, r.custom, r.protect, props, deps))
+        planned.append(
+            PlannedResource(r.urn, r.type, r.name, parent, r.custom, r.protect, props, deps, dict(r.inputs))
+        )
         if r.custom:
             graph[r.name] = deps
     return Plan(

@@ -88,6 +88,10 @@ def test_json_plan_is_machine_readable() -> None:
     assert json.loads(json.dumps(data)) == data
     hub = next(r for r in data["resources"] if r["name"] == "foundry-workspace-hub")
     assert hub["properties"]["kind"] == "Hub" and hub["parent"] == "foundry-workspace"
+    assert (
+        hub["inputs"]["systemDatastoresAuthMode"] == "identity"
+        and hub["inputs"]["tags"]["environment"] == "dev"
+    )
 
 
 def test_cli_plan_table() -> None:

@@ -32,3 +32,17 @@ def test_every_stack_file_runs(stack: str) -> None:
     run = run_program(STACK_FILES[stack])
     assert list(run.outputs) == list(OUTPUT_KEYS)
     assert len(run.custom) >= 15
+
+
+def test_the_directory_entry_point_pulumi_runs() -> None:
+    """Pulumi runs `main: infra/` as a directory (its __main__.py as __main__): same outputs as main()."""
+    import runpy
+
+    from infra.mock_engine import run_program as run_with
+
+    def program() -> None:
+        runpy.run_path(str(ROOT / "infra"), run_name="__main__")
+
+    via_directory = run_with(stack_config(STACK_FILES["dev"]), stack="dev", program=program)
+    assert via_directory.outputs == run_program(STACK_FILES["dev"]).outputs
+    assert len(via_directory.custom) >= 15
