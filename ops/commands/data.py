@@ -31,7 +31,11 @@ def data() -> None:
 @data.command()
 @click.argument("file", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--model", "-m", default=None, help=_MODEL_HELP)
-@click.option("--structure-only", is_flag=True, help="Check structure only; skip token counting (faster).")
+@click.option(
+    "--structure-only",
+    is_flag=True,
+    help="Check structure only: no token counts, no credential scan (faster).",
+)
 @click.option("--jobs", "-j", type=int, default=None, help=_JOBS_HELP)
 @click.option(
     "--max-per-category",

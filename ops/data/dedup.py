@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Iterator
 
 BUCKETS = 64
-SPILL_AFTER = 1_000_000  # pairs held in memory before the buckets go to disk (16 MB)
+SPILL_AFTER = 1 << 18  # pairs held in memory before the buckets go to disk (4 MB)
 
 
 class DuplicateFinder:

@@ -1,0 +1,78 @@
+"""Memory does not follow file size: a 100k-line file is validated in a few MB of Python objects."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from ops.data.dedup import DuplicateFinder
+
+PROBE = textwrap.dedent(
+    """
+    import json, resource, sys, tracemalloc
+    from pathlib import Path
+    path, jobs = Path(sys.argv[1]), int(sys.argv[2])
+    with path.open("w") as f:
+        for i in range(100_000):
+            f.write(json.dumps({"messages": [
+                {"role": "system", "content": "You answer questions about bicycles."},
+                {"role": "user", "content": f"question {i}: " + "which gear for climbing? " * (1 + i % 9)},
+                {"role": "assistant", "content": f"answer {i}: " + "use a lower gear. " * (1 + i % 5)},
+            ]}) + "\\n")
+        f.write(json.dumps({"messages": [{"role": "user", "content": "question 1"}]}) + "\\n")
+    from ops.data.validate import validate_file
+    tracemalloc.start()
+    report = validate_file(path, "Phi-4-mini-instruct", jobs=jobs)
+    _, peak = tracemalloc.get_traced_memory()
+    print(json.dumps({"peak": peak, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                      "size": path.stat().st_size, "examples": report.examples,
+                      "errors": report.error_counts, "tokens": report.tokens.total}))
+    """
+)
+
+
+def probe(tmp_path: Path, jobs: int) -> dict[str, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path / f"big{jobs}.jsonl"), str(jobs)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    ).stdout
+    result: dict[str, int] = json.loads(out)
+    return result
+
+
+def test_100k_lines_in_bounded_memory(tmp_path: Path) -> None:
+    result = probe(tmp_path, jobs=1)
+    assert result["examples"] == 100_001
+    assert result["errors"] == {"no_assistant": 1}
+    assert result["size"] > 30 * 2**20
+    # Python allocations (everything the validator holds) stay far below the file's 35 MB
+    assert result["peak"] < 12 * 2**20, result["peak"]
+    # the whole process, tokenizer included (~60 MB of o200k tables), stays under the 150 MB target
+    assert result["rss_kb"] < 150 * 1024, result["rss_kb"]
+
+
+def test_parallel_validation_in_bounded_memory(tmp_path: Path) -> None:
+    result = probe(tmp_path, jobs=2)
+    assert result["errors"] == {"no_assistant": 1}
+    assert result["peak"] < 12 * 2**20, result["peak"]
+    assert result["rss_kb"] < 150 * 1024, result["rss_kb"]
+
+
+def test_duplicate_finder_spills_to_disk(tmp_path: Path) -> None:
+    from array import array
+
+    with DuplicateFinder(buckets=4, spill_after=10) as finder:
+        for start in range(0, 100, 10):
+            digests = array("Q", [(start + i) % 37 for i in range(10)])
+            finder.add(digests, array("Q", range(1, 11)), line_offset=start)
+        assert finder._dir is not None  # spilled
+        total, listed = finder.duplicates(cap=5)
+    # digests 0..36 repeat every 37 lines: lines 38..100 repeat an earlier one
+    assert total == 100 - 37
+    assert listed == [(38, 1), (39, 2), (40, 3), (41, 4), (42, 5)]
