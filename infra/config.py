@@ -21,6 +21,9 @@ PROJECT = "foundry-phi"  # the `name:` in Pulumi.yaml; config keys are "foundry-
 
 E = TypeVar("E", bound=StrEnum)
 
+# Labels of the identities the program grants roles to itself (hub, project, fine-tuning identity).
+RESERVED_LABELS = frozenset({"hub", "project", "finetune"})
+
 GUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
@@ -218,6 +221,7 @@ def _principals(value: Any, p: list[str]) -> tuple[Principal, ...]:
         return ()
     found: list[Principal] = []
     seen: set[str] = set()
+    labels: set[str] = set()
     for i, item in enumerate(value):
         where = f"principals[{i}]"
         if not isinstance(item, Mapping):
@@ -239,8 +243,17 @@ def _principals(value: Any, p: list[str]) -> tuple[Principal, ...]:
         if not isinstance(name, str) or (name and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", name)):
             p.append(f"{where}.name {name!r} must be 1-31 lowercase letters, digits or hyphens")
             ok = False
+        elif ok:
+            label = name or str(oid).lower()[:8]  # the label names its role assignments
+            if label in RESERVED_LABELS:
+                p.append(f"{where}.name {name!r} is reserved for the stack's managed identities")
+                ok = False
+            elif label in labels:
+                p.append(f"{where}: label {label!r} is used twice; give the principals distinct names")
+                ok = False
         if ok and isinstance(oid, str) and isinstance(ptype, PrincipalType):
             seen.add(oid.lower())
+            labels.add(name or oid.lower()[:8])
             found.append(Principal(object_id=oid.lower(), principal_type=ptype, name=str(name)))
     return tuple(found)
 

@@ -158,6 +158,24 @@ def test_compute_rules(compute: Any, message: str) -> None:
             [{"objectId": OID, "principalType": "User", "role": "Owner"}],
             "principals[0]: unknown key(s) 'role'",
         ),
+        (
+            [{"objectId": OID, "principalType": "User", "name": "hub"}],
+            "'hub' is reserved for the stack's managed",
+        ),
+        (
+            [
+                {"objectId": OID, "principalType": "User", "name": "ana"},
+                {"objectId": OID[:-1] + "e", "principalType": "User", "name": "ana"},
+            ],
+            "principals[1]: label 'ana' is used twice",
+        ),
+        (
+            [
+                {"objectId": OID, "principalType": "User"},
+                {"objectId": OID[:8] + "-0000-4000-8000-000000000000", "principalType": "Group"},
+            ],
+            f"principals[1]: label '{OID[:8]}' is used twice",
+        ),
         ({"objectId": OID}, "principals must be a list"),
         (["x"], "principals[0] must be a mapping"),
     ],
