@@ -232,7 +232,6 @@ class ProgramRun:
     stack: str
     resources: list[RecordedResource]
     outputs: dict[str, Any]
-    error: str | None = None
     _by_urn: dict[str, RecordedResource] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -309,6 +308,7 @@ def _run_in_context(
 ) -> ProgramRun:
     if program is None:
         from infra.__main__ import main as program
+    # Context-local settings (pulumi 3.272 internals, pinned): this run's stack name and a fresh root stack.
     _settings._set_stack(stack)
     _settings.ROOT.set(None)
     _settings.SETTINGS.rpc_manager.clear()
