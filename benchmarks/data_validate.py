@@ -126,7 +126,9 @@ else:
 elapsed = time.perf_counter() - started
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"seconds": elapsed, "examples": n, "rss_kb": me.ru_maxrss, "child_rss_kb": kids.ru_maxrss,
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec
+hwm = int([line for line in open("/proc/self/status") if line.startswith("VmHWM:")][0].split()[1])
+print(json.dumps({"seconds": elapsed, "examples": n, "rss_kb": hwm, "child_rss_kb": kids.ru_maxrss,
                   "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}))
 """
 

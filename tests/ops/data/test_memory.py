@@ -12,7 +12,7 @@ from ops.data.dedup import DuplicateFinder
 
 PROBE = textwrap.dedent(
     """
-    import json, resource, sys, tracemalloc
+    import json, sys, tracemalloc
     from pathlib import Path
     path, jobs = Path(sys.argv[1]), int(sys.argv[2])
     with path.open("w") as f:
@@ -27,7 +27,9 @@ PROBE = textwrap.dedent(
     tracemalloc.start()
     report = validate_file(path, "Phi-4-mini-instruct", jobs=jobs)
     _, peak = tracemalloc.get_traced_memory()
-    print(json.dumps({"peak": peak, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec
+    hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
+    print(json.dumps({"peak": peak, "rss_kb": int(hwm.split()[1]),
                       "size": path.stat().st_size, "examples": report.examples,
                       "errors": report.error_counts, "tokens": report.tokens.total}))
     """
