@@ -133,6 +133,7 @@ class Plan:
     config_file: str
     resources: tuple[PlannedResource, ...]
     critical_path: tuple[str, ...]
+    waves: tuple[tuple[str, ...], ...]
     outputs: dict[str, Any]
 
     @property
@@ -149,6 +150,7 @@ class Plan:
             "component_count": sum(1 for r in self.resources if not r.custom),
             "critical_path": list(self.critical_path),
             "critical_path_length": len(self.critical_path),
+            "waves": [list(w) for w in self.waves],
             "resources": [
                 {
                     "name": r.name,
@@ -192,6 +194,23 @@ def critical_path(nodes: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
         if len(chain) > len(result):
             result = chain
     return result
+
+
+def waves(nodes: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    """Resources grouped by depth: wave n holds those whose longest chain of dependencies has n resources."""
+    depth: dict[str, int] = {}
+
+    def level(name: str) -> int:
+        if name not in depth:
+            depth[name] = 1 + max((level(d) for d in nodes.get(name, ()) if d in nodes), default=0)
+        return depth[name]
+
+    for name in nodes:
+        level(name)
+    grouped: list[list[str]] = [[] for _ in range(max(depth.values(), default=0))]
+    for name in sorted(nodes):
+        grouped[depth[name] - 1].append(name)
+    return grouped
 
 
 def build_plan(stack: str, stacks_dir: Path = STACKS_DIR) -> Plan:
@@ -252,7 +271,8 @@ def describe(run: Any, stack: str, path: Path) -> Plan:
         stack=stack,
         config_file=_display_path(path),
         resources=tuple(planned),
-        critical_path=critical_path(graph),
+        critical_path=critical_path(graph),  # raises on a cycle before waves() could recurse forever
+        waves=tuple(tuple(w) for w in waves(graph)),
         outputs=dict(run.outputs),
     )
 
@@ -290,6 +310,9 @@ def render_text(plan: Plan) -> str:
         f"Resources: {custom} cloud resources in {len(plan.resources) - custom} components",
         f"Critical path: {len(plan.critical_path)} resources ({max(len(plan.critical_path) - 1, 0)} dependency hops): "
         + " -> ".join(plan.critical_path),
+        "Waves (the earliest step at which each resource can start; the engine starts each one as soon as "
+        "what it depends on is done):",
+        *(f"  {i}. {', '.join(w)}" for i, w in enumerate(plan.waves, 1)),
         "",
         "Outputs:",
     ]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from infra.plan import HEADLINE, PlanError, build_plan, critical_path, main, pick, render_text
+from infra.plan import HEADLINE, PlanError, build_plan, critical_path, main, pick, render_text, waves
 from ops.cli import cli
 from tests.infra.harness import STACKS_DIR
 
@@ -52,6 +52,22 @@ def test_critical_path_helper() -> None:
         critical_path({"a": ("b",), "b": ("a",)})
 
 
+def test_waves_helper() -> None:
+    assert waves({}) == []
+    assert waves({"a": (), "b": ("a",), "c": (), "d": ("b", "c")}) == [["a", "c"], ["b"], ["d"]]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_registration_starts_in_the_first_wave_and_the_hub_in_the_third(stack: str) -> None:
+    plan = build_plan(stack)
+    assert len(plan.waves) == len(plan.critical_path)
+    assert set(plan.waves[0]) == {"foundry-rg", "foundry-network-provider-registration"}
+    assert LEVEL_1 | {"foundry-finetune-identity-uai"} <= set(plan.waves[1])
+    assert "foundry-workspace-hub" in plan.waves[2]
+    assert {"foundry-workspace-project", "foundry-workspace-ai-services-connection"} <= set(plan.waves[3])
+    assert sum(len(w) for w in plan.waves) == sum(1 for r in plan.resources if r.custom)
+
+
 def test_pick_dotted_paths() -> None:
     data = {"a": {"b": [{"c": 1}]}}
     assert pick(data, "a.b[0].c") == 1
@@ -77,13 +93,14 @@ def test_text_rendering_shows_tree_properties_dependencies_and_path() -> None:
         for ln in lines
     )
     assert "Critical path: 5 resources (4 dependency hops): foundry-rg -> " in text
+    assert "  1. foundry-network-provider-registration, foundry-rg" in lines
     assert "  compute_name                 gpu-phiprod" in lines
 
 
 def test_json_plan_is_machine_readable() -> None:
     data = build_plan("dev").as_dict()
     assert data["kind"] == "offline-plan" and data["stack"] == "dev"
-    assert data["critical_path_length"] == len(data["critical_path"]) == 5
+    assert data["critical_path_length"] == len(data["critical_path"]) == len(data["waves"]) == 5
     assert data["resource_count"] == sum(1 for r in data["resources"] if r["custom"])
     assert json.loads(json.dumps(data)) == data
     hub = next(r for r in data["resources"] if r["name"] == "foundry-workspace-hub")
