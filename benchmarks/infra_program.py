@@ -40,6 +40,7 @@ def main(runs: int = 5) -> None:
         print(
             f"{stack}: critical path {len(plan.critical_path)} resources: {' -> '.join(plan.critical_path)}"
         )
+        print(f"{stack}: resources per wave (earliest start step): {[len(w) for w in plan.waves]}")
 
 
 if __name__ == "__main__":
