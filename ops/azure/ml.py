@@ -606,16 +606,15 @@ class MLWorkspaceClient:
             ),
         )
 
-        def run() -> Any:
-            poller = self.arm.serverless_endpoints.begin_create_or_update(self._rg, self._ws, name, body)
-            return poller.result() if wait else None
-
-        try:
-            self._call(f"creating endpoint {name}", run)
-        except AzureError as exc:
-            if wait:
+        poller = self._call(
+            f"creating endpoint {name}",
+            lambda: self.arm.serverless_endpoints.begin_create_or_update(self._rg, self._ws, name, body),
+        )
+        if wait:
+            try:
+                self._call(f"waiting for endpoint {name}", poller.result, retry=False)
+            except AzureError as exc:
                 raise JobFailedError(f"deployment of endpoint {name} failed: {_strip_prefix(exc)}") from None
-            raise
         return self.get_endpoint(name)
 
     def delete_endpoint(self, name: str, *, wait: bool = True) -> bool:

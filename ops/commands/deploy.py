@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ops.commands.ml_names import endpoint_name
-from ops.errors import NotFoundError, UsageError
+from ops.errors import AzureError, NotFoundError, UsageError
 from ops.options import confirm, output_option, pass_app, stack_options, yes_option
 
 if TYPE_CHECKING:
     from ops.app import App
     from ops.azure.ml import EndpointInfo
 
+NAME_ATTEMPTS = 3  # serverless endpoint names are unique beyond the project: try a few derived names
 ENDPOINT_COLUMNS = ("name", "model", "state", "content_safety", "uri")
 
 
@@ -66,22 +67,30 @@ def create(
         app.output.progress(f"{model_name}:{version} is already deployed as {found.name}")
         app.output.result(_endpoint_dict(found))
         return
-    target = name or endpoint_name(model_name, model_id)
-    clash = app.ml.find_endpoint(target)
-    if clash is not None:
-        raise UsageError(f"endpoint {target} already serves another model ({clash.model_id})")
+    tags = {"model": model_name, "model_version": version, **({"job": job} if job else {})}
+    candidates = [name] if name else [endpoint_name(model_name, model_id, i) for i in range(NAME_ATTEMPTS)]
     safety = "on" if content_safety else "off"
-    app.output.progress(
-        f"creating endpoint {target} for {model_name}:{version} (content safety {safety}) ..."
-    )
-    endpoint = app.ml.create_endpoint(
-        target,
-        model_id,
-        content_safety=content_safety,
-        tags={"model": model_name, "model_version": version, **({"job": job} if job else {})},
-        wait=wait,
-    )
-    app.output.result(_endpoint_dict(endpoint))
+    for i, target in enumerate(candidates):
+        clash = app.ml.find_endpoint(target)
+        if clash is not None:
+            if clash.model_id == model_id:  # created by an earlier, interrupted run
+                app.output.result(_endpoint_dict(clash))
+                return
+            raise UsageError(f"endpoint {target} already serves another model ({clash.model_id})")
+        app.output.progress(
+            f"creating endpoint {target} for {model_name}:{version} (content safety {safety}) ..."
+        )
+        try:
+            endpoint = app.ml.create_endpoint(
+                target, model_id, content_safety=content_safety, tags=tags, wait=wait
+            )
+        except AzureError as exc:
+            if "not available" in str(exc) and i + 1 < len(candidates):
+                app.output.progress(f"the name {target} is taken elsewhere in the region; trying another")
+                continue
+            raise
+        app.output.result(_endpoint_dict(endpoint))
+        return
 
 
 def _model_for_job(app: App, job_name: str) -> tuple[str, str]:

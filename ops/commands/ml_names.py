@@ -61,7 +61,8 @@ def output_model_name(model: str, suffix: str | None, inputs: dict[str, Any]) ->
     return f"{slug(model, 40)}-ft-{tail}"
 
 
-def endpoint_name(model_name: str, model_id: str) -> str:
-    tail = digest(model_id)[:6]
+def endpoint_name(model_name: str, model_id: str, attempt: int = 0) -> str:
+    """`<model>-<hash>`; `attempt` > 0 gives the next candidate when a name is taken elsewhere."""
+    tail = digest(model_id if attempt == 0 else f"{model_id}#{attempt}")[:6]
     head = slug(model_name, ENDPOINT_NAME_MAX - len(tail) - 1)
     return f"{head}-{tail}"
