@@ -46,6 +46,7 @@ _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 TOOL_TAG = "foundry-ops"
 
 _ASSET_ARM_ID = re.compile(r"/workspaces/[^/]+/data/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$", re.I)
+_DATASTORE_PATH = re.compile(r"^azureml://datastores/(?P<ds>[^/]+)/paths/(?P<path>.+)$")
 JOB_TERMINAL = frozenset({"Completed", "Failed", "Canceled", "NotResponding", "Paused"})
 JOB_FAILED = frozenset({"Failed", "Canceled", "NotResponding"})
 
@@ -352,33 +353,36 @@ class MLWorkspaceClient:
         )
         return _data_info(created)
 
-    def _upload_blob(self, ds: Any, local: Path, blob_path: str, sha256: str) -> None:
-        from azure.core.exceptions import ResourceExistsError
+    def _blob_client(self, ds: Any, blob_path: str) -> Any:
+        """A BlobClient on the datastore's container, with the datastore's secret or the user's token."""
         from azure.storage.blob import BlobClient
 
         container = getattr(ds, "container_name", None)
         if not container:
-            raise UsageError(f"the default datastore {ds.name!r} is not a blob container; cannot upload")
+            raise UsageError(f"the datastore {ds.name!r} is not a blob container")
         account_url = (
             self.cloud.blob_endpoint or f"{ds.protocol or 'https'}://{ds.account_name}.blob.{ds.endpoint}"
         )
         credential: Any = self.credential
-        creds = getattr(ds, "credentials", None)
-        kind = type(creds).__name__
+        kind = type(getattr(ds, "credentials", None)).__name__
         if kind in ("AccountKeyConfiguration", "SasTokenConfiguration"):
             secret = self._call(
                 "reading datastore credentials",
                 lambda: self.client.datastores.get(ds.name, include_secrets=True),
             ).credentials
             credential = getattr(secret, "account_key", None) or getattr(secret, "sas_token", None)
-        blob = BlobClient(
+        return BlobClient(
             account_url=account_url.rstrip("/"),
             container_name=container,
             blob_name=blob_path,
             credential=credential,
             **self._common_kwargs(),
         )
-        with blob:
+
+    def _upload_blob(self, ds: Any, local: Path, blob_path: str, sha256: str) -> None:
+        from azure.core.exceptions import ResourceExistsError
+
+        with self._blob_client(ds, blob_path) as blob:
 
             def exists() -> bool:
                 if not blob.exists():
@@ -394,6 +398,19 @@ class MLWorkspaceClient:
                     blob.upload_blob(fh, overwrite=True, metadata={"sha256": sha256})
 
             self._call(f"uploading {local.name}", upload)
+
+    def delete_uploaded_blob(self, asset_path: str) -> bool:
+        """Delete the blob behind a data asset, only if this tool uploaded it (its content-addressed path)."""
+        match = _DATASTORE_PATH.match(asset_path)
+        if match is None or not match["path"].startswith(f"{TOOL_TAG}/data/"):
+            return False
+        ds = self._call(f"reading datastore {match['ds']}", lambda: self.client.datastores.get(match["ds"]))
+        with self._blob_client(ds, match["path"]) as blob:
+            try:
+                self._call(f"deleting blob {match['path']}", blob.delete_blob)
+            except NotFoundError:
+                return False
+        return True
 
     def delete_data_version(self, name: str, version: str) -> bool:
         """Delete a data asset version for real (ARM DELETE); False when it was already gone."""

@@ -50,7 +50,8 @@ class Step:
             self.kind
         ]
         ref = f"{self.name}:{self.version}" if self.version else self.name
-        return f"delete {what} {ref}" + (f" ({self.detail})" if self.detail else "")
+        shown = self.detail if self.kind != "data" else "and its uploaded file"
+        return f"delete {what} {ref}" + (f" ({shown})" if shown else "")
 
 
 @dataclass
@@ -194,7 +195,7 @@ def build_plan(app: App, *, delete_models: bool, delete_data: bool, destroy_stac
     plan.steps.extend(model_steps)
     if delete_data:
         for asset in ml.list_data():
-            plan.steps.append(Step("data", asset.name, asset.version))
+            plan.steps.append(Step("data", asset.name, asset.version, detail=asset.path))
     if destroy_stack:
         plan.steps.append(Step("stack", str(app.stack), detail="pulumi destroy"))
     return plan
@@ -221,33 +222,40 @@ def _run(app: App, plan: Plan, journal: Journal, results: list[dict[str, Any]]) 
         results.append({"step": step.label(), "result": "deleted" if gone else "already gone"})
     if endpoints:
         _wait_endpoints_gone(app, [s.name for s in endpoints])
-    touched_models: set[str] = set()
-    touched_data: set[str] = set()
-    for step in plan.steps:
-        if step.kind == "model":
-            app.output.progress(f"{step.label()} ...")
-            done = ml.delete_model_version(step.name, str(step.version))
-            touched_models.add(step.name)
-        elif step.kind == "data":
-            app.output.progress(f"{step.label()} ...")
-            done = ml.delete_data_version(step.name, str(step.version))
-            touched_data.add(step.name)
-        else:
-            continue
+    models = [s for s in plan.steps if s.kind == "model"]
+    for step in models:
+        app.output.progress(f"{step.label()} ...")
+        done = ml.delete_model_version(step.name, str(step.version))
         journal.mark(step)
         results.append({"step": step.label(), "result": "deleted" if done else "already gone"})
-    for name in sorted(touched_models):
+    for name in sorted({s.name for s in models}):
         if not ml.list_model_versions(name):
             ml.delete_model_container(name)
-    for name in sorted(touched_data):
+    data = [s for s in plan.steps if s.kind == "data"]
+    for step in data:
+        app.output.progress(f"{step.label()} ...")
+        done = ml.delete_data_version(step.name, str(step.version))
+        journal.mark(step)
+        results.append({"step": step.label(), "result": "deleted" if done else "already gone"})
+    for name in sorted({s.name for s in data}):
         if not ml.data_versions(name):
             ml.delete_data_container(name)
+    if data:
+        _delete_orphaned_blobs(app, data)
     for step in plan.steps:
         if step.kind == "stack":
             app.output.progress(f"running pulumi destroy on stack {step.name} ...")
             _pulumi_destroy(app, step.name)
             journal.mark(step)
             results.append({"step": step.label(), "result": "destroyed"})
+
+
+def _delete_orphaned_blobs(app: App, deleted: list[Step]) -> None:
+    """The uploaded files behind deleted data assets, unless another asset still points at them."""
+    still_used = {a.path for a in app.ml.list_data()}
+    for path in sorted({s.detail for s in deleted if s.detail} - still_used):
+        if app.ml.delete_uploaded_blob(path):
+            app.output.progress(f"deleted uploaded file {path}")
 
 
 def _wait_endpoints_gone(app: App, names: list[str]) -> None:

@@ -1,0 +1,188 @@
+"""`teardown`: safe order, plan and confirmation, data kept unless asked, resumable, pulumi destroy."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.emulator.server import Emulator
+from tests.emulator.stack import EmulatedStack
+from tests.ops.ml.helpers import blobs_in_default_container, invoke, write_jsonl
+
+PHI4 = "Phi-4-mini-instruct"
+
+
+@pytest.fixture
+def deployed(emulated_stack: EmulatedStack, tmp_path: Path) -> dict[str, str]:
+    """A fine-tuned, deployed model: job, endpoint, and its two data assets."""
+    job = invoke(
+        "finetune", "submit", "--model", PHI4, "--train", str(write_jsonl(tmp_path / "t.jsonl", 40)),
+        "--suffix", "td", "--wait", "-o", "json",
+    ).json()["name"]  # fmt: skip
+    endpoint = invoke("deploy", "create", "--job", job, "-o", "json").json()["name"]
+    return {"job": job, "endpoint": endpoint, "model": "phi-4-mini-instruct-ft-td"}
+
+
+def ml_requests(emulator: Emulator, method: str) -> list[str]:
+    return [r["path"] for r in emulator.requests if r["method"] == method and r["status"] in (200, 202, 204)]
+
+
+def test_asks_first_and_does_nothing_without_yes(
+    emulated_stack: EmulatedStack, deployed: dict[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    run = invoke("teardown", "--delete-models")
+    assert run.code == 1, run
+    assert "teardown plan:" in run.err
+    assert f"1. delete endpoint {deployed['endpoint']}" in run.err
+    assert f"2. delete model {deployed['model']}:1" in run.err
+    assert "data assets are kept" in run.err
+    assert "--yes" in run.err
+    assert ml_requests(emulator, "DELETE") == []
+    declined = invoke("teardown", input="n\n")
+    assert declined.code == 1
+    assert ml_requests(emulator, "DELETE") == []
+
+
+def test_default_teardown_removes_only_endpoints(
+    emulated_stack: EmulatedStack, deployed: dict[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    run = invoke("teardown", "--yes", "-o", "json")
+    assert run.code == 0, run
+    assert run.json()["steps"] == [
+        {
+            "step": f"delete endpoint {deployed['endpoint']} (serving {deployed['model']}:1)",
+            "result": "deleted",
+        }
+    ]
+    assert emulator.world.endpoints == {}
+    assert emulator.world.models  # the fine-tuned model is kept
+    assert emulator.world.data  # training data is kept
+    again = invoke("teardown", "--yes")
+    assert again.code == 0 and "nothing to tear down" in again.err
+
+
+def test_full_teardown_in_safe_order(emulated_stack: EmulatedStack, deployed: dict[str, str]) -> None:
+    emulator = emulated_stack.emulator
+    assert len(blobs_in_default_container(emulated_stack)) == 2
+    run = invoke("teardown", "--yes", "--delete-models", "--delete-data", "-o", "json")
+    assert run.code == 0, run
+    deletes = ml_requests(emulator, "DELETE")
+    kinds = [
+        "endpoint" if "/serverlessEndpoints/" in p else "model" if "/models/" in p else "data"
+        for p in deletes
+    ]
+    assert kinds == sorted(kinds, key=["endpoint", "model", "data"].index), deletes
+    assert kinds.count("endpoint") == 1 and "model" in kinds and "data" in kinds
+    # the model went only after the endpoint was no longer listed
+    last_endpoint_list = max(
+        i for i, r in enumerate(emulator.requests)
+        if r["method"] == "GET" and r["path"].endswith("/serverlessEndpoints")
+    )  # fmt: skip
+    first_model_delete = min(
+        i for i, r in enumerate(emulator.requests) if r["method"] == "DELETE" and "/models/" in r["path"]
+    )
+    assert last_endpoint_list < first_model_delete
+    assert emulator.world.endpoints == {} and emulator.world.models == {} and emulator.world.data == {}
+    assert blobs_in_default_container(emulated_stack) == {}
+
+
+def test_failure_half_way_is_resumed(
+    emulated_stack: EmulatedStack, deployed: dict[str, str], tmp_path: Path
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.faults.add(
+        "status", method="DELETE", path="/models/.+/versions/", status=409, code="Conflict",
+        message="The model is being updated; try again later",
+    )  # fmt: skip
+    failed = invoke("teardown", "--yes", "--delete-models")
+    assert failed.code == 1, failed
+    assert "The model is being updated" in failed.err
+    assert "run the same teardown command again to resume" in failed.err
+    assert emulator.world.endpoints == {}  # the first step happened
+    journal = list((tmp_path / "cache" / "foundry-ops").glob("teardown-*.json"))
+    assert len(journal) == 1
+    resumed = invoke("teardown", "--yes", "--delete-models", "-o", "json")
+    assert resumed.code == 0, resumed
+    assert "resuming the teardown started" in resumed.err and "1 step(s) already done" in resumed.err
+    assert [s["step"] for s in resumed.json()["steps"]] == [f"delete model {deployed['model']}:1"]
+    assert emulator.world.models == {}
+    assert not journal[0].exists()
+
+
+def test_running_job_is_reported(emulated_stack: EmulatedStack, tmp_path: Path) -> None:
+    emulated_stack.emulator.settings.polls_per_step = 50
+    job = invoke(
+        "finetune", "submit", "--model", PHI4, "--train", str(write_jsonl(tmp_path / "t.jsonl")), "-o", "json"
+    ).json()["name"]
+    run = invoke("teardown", "--yes")
+    assert run.code == 0
+    assert f"job {job} is still" in run.err and f"finetune cancel {job}" in run.err
+
+
+def fake_pulumi(tmp_path: Path, exit_code: int = 0) -> Path:
+    """A stand-in `pulumi` on PATH that records its arguments."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "pulumi-args.txt"
+    script = bindir / "pulumi"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> "{log}"\n'
+        'echo "Destroying (dev):"\n'
+        'echo "Resources: 14 deleted"\n'
+        f"exit {exit_code}\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return log
+
+
+def test_destroy_stack_runs_pulumi_last(
+    emulated_stack: EmulatedStack, deployed: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = fake_pulumi(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    run = invoke(
+        "--stack",
+        "dev",
+        "teardown",
+        "--yes",
+        "--delete-models",
+        "--delete-data",
+        "--destroy-stack",
+        "-o",
+        "json",
+    )
+    assert run.code == 0, run
+    steps = [s["step"] for s in run.json()["steps"]]
+    assert steps[-1] == "delete Pulumi stack dev (pulumi destroy)"
+    assert log.read_text().split() == [
+        "destroy",
+        "--yes",
+        "--skip-preview",
+        "--non-interactive",
+        "--stack",
+        "dev",
+    ]
+    assert "pulumi: Resources: 14 deleted" in run.err
+
+
+def test_destroy_stack_failure_and_usage(
+    emulated_stack: EmulatedStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator_env: Any
+) -> None:
+    no_stack = invoke("teardown", "--yes", "--destroy-stack")
+    assert no_stack.code == 2 and "--destroy-stack needs --stack" in no_stack.err
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    no_cli = invoke("--stack", "dev", "teardown", "--yes", "--destroy-stack")
+    assert no_cli.code == 2 and "Pulumi CLI" in no_cli.err
+    fake_pulumi(tmp_path, exit_code=255)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    failed = invoke("--stack", "dev", "teardown", "--yes", "--destroy-stack")
+    assert failed.code == 1
+    assert "pulumi destroy of stack 'dev' failed (exit 255)" in failed.err
+    assert "run the same teardown command again to resume" in failed.err
