@@ -57,7 +57,16 @@ def create(
         raise UsageError("give exactly one of --job or --model")
     model_name, version = _model_for_job(app, job) if job else _model_from_ref(app, str(model_ref))
     model_id = app.ml.model_id(model_name, version)
+    tags = {"model": model_name, "model_version": version, **({"job": job} if job else {})}
     serving = [e for e in app.ml.list_endpoints() if e.model_id == model_id]
+    if serving and (serving[0].provisioning_state or "").lower() == "failed":
+        found = serving[0]
+        app.output.progress(f"endpoint {found.name} failed to provision earlier; trying again ...")
+        endpoint = app.ml.create_endpoint(
+            found.name, model_id, content_safety=content_safety, tags=tags, wait=wait
+        )
+        app.output.result(_endpoint_dict(endpoint))
+        return
     if serving:
         found = serving[0]
         if name and name != found.name:
@@ -67,7 +76,6 @@ def create(
         app.output.progress(f"{model_name}:{version} is already deployed as {found.name}")
         app.output.result(_endpoint_dict(found))
         return
-    tags = {"model": model_name, "model_version": version, **({"job": job} if job else {})}
     candidates = [name] if name else [endpoint_name(model_name, model_id, i) for i in range(NAME_ATTEMPTS)]
     safety = "on" if content_safety else "off"
     for i, target in enumerate(candidates):

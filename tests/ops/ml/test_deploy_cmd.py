@@ -173,3 +173,15 @@ def test_list_show_delete(emulated_stack: EmulatedStack, job: str) -> None:
     assert deleted.code == 0, deleted
     assert deleted.json() == {"name": name, "deleted": True}
     assert json.loads(invoke("deploy", "list", "-o", "json").out) == []
+
+
+def test_failed_endpoint_is_provisioned_again_not_duplicated(emulated_stack: EmulatedStack, job: str) -> None:
+    emulator = emulated_stack.emulator
+    emulator.faults.add("lro_fail", method="PUT", path="/serverlessEndpoints/", message="Transient capacity issue")
+    failed = invoke("deploy", "create", "--job", job)
+    assert failed.code == 3, failed
+    retried = invoke("deploy", "create", "--job", job, "-o", "json")
+    assert retried.code == 0, retried
+    assert "failed to provision earlier; trying again" in retried.err
+    assert retried.json()["provisioning_state"] == "Succeeded"
+    assert emulator.world.created["endpoints"] == 1
