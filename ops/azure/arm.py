@@ -339,11 +339,17 @@ def _error_text(error: dict[str, Any]) -> str:
 
 
 def _retry_after(response: Any, default: float) -> float:
-    value = response.headers.get("Retry-After")
+    """The poll delay the service asks for: Retry-After (seconds) or retry-after-ms, as azure-core reads them."""
+    headers = response.headers
     try:
-        return max(0.0, float(value)) if value is not None else default
+        if headers.get("Retry-After") is not None:
+            return max(0.0, float(headers["Retry-After"]))
+        for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+            if headers.get(name) is not None:
+                return max(0.0, float(headers[name]) / 1000.0)
     except ValueError:
-        return default
+        pass
+    return default
 
 
 def _resources_api_version(client: Any) -> str:

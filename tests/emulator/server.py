@@ -125,7 +125,7 @@ class Emulator:
         self._server = server
         self.ctx.base_url = f"https://127.0.0.1:{server.server_address[1]}"
         seed_workspaces(self.ctx)
-        self._thread = threading.Thread(target=server.serve_forever, name="azure-emulator", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="azure-emulator", daemon=True)
         self._thread.start()
         return self
 

@@ -120,7 +120,11 @@ class Settings:
     register_polls: int = 1  # provider GETs answered Registering before Registered
     content_filter_trigger: str = "BLOCKME"  # a prompt containing it is filtered when safety is on
     logprobs: bool = False  # whether chat completions honour `logprobs` (Phi-4: unconfirmed)
-    retry_after_lro: int = 0  # Retry-After on LRO answers (seconds); 0 keeps tests fast
+    # Poll delay the emulator asks for on LRO answers: Retry-After (seconds) when > 0, else
+    # retry-after-ms (also honoured by azure-core), which keeps tests fast. azure-core treats
+    # "Retry-After: 0" as absent and falls back to its 30 s default, so 0 is never sent.
+    retry_after_lro: int = 0
+    retry_after_lro_ms: int = 20
     unavailable_endpoint_names: set[str] = field(default_factory=set)  # "name is not available"
     # the caller's effective permissions on the resource group (default: Contributor)
     permissions_actions: list[str] = field(default_factory=lambda: list(CONTRIBUTOR_ACTIONS))
@@ -192,3 +196,9 @@ class World:
         op.status = "Failed" if op.fail_message else "Succeeded"
         if op.finish is not None:
             op.finish(op.status == "Succeeded")
+
+
+def poll_headers(settings: Settings) -> dict[str, str]:
+    if settings.retry_after_lro > 0:
+        return {"Retry-After": str(settings.retry_after_lro)}
+    return {"retry-after-ms": str(settings.retry_after_lro_ms)}

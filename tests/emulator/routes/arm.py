@@ -17,7 +17,7 @@ from tests.emulator.routes.common import (
     require_token,
     workspace,
 )
-from tests.emulator.state import Operation, now_iso
+from tests.emulator.state import Operation, now_iso, poll_headers
 
 
 def register(router: Router, ctx: Context) -> None:
@@ -123,7 +123,7 @@ def register(router: Router, ctx: Context) -> None:
             body["endTime"] = now_iso()
         if op.status == "Failed":
             body["error"] = {"code": "DeploymentFailed", "message": op.fail_message}
-        headers = {"Retry-After": str(world.settings.retry_after_lro)} if not op.done else {}
+        headers = poll_headers(world.settings) if not op.done else {}
         return Response(200, body, headers)
 
     def operation_result(request: Request) -> Response:
@@ -138,7 +138,7 @@ def register(router: Router, ctx: Context) -> None:
                 None,
                 {
                     "Location": ctx.base_url + request.target,
-                    "Retry-After": str(world.settings.retry_after_lro),
+                    **poll_headers(world.settings),
                 },
             )
         if op.status == "Failed":

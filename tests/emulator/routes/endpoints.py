@@ -18,7 +18,7 @@ from tests.emulator.routes.common import (
     system_data,
     workspace,
 )
-from tests.emulator.state import Operation
+from tests.emulator.state import Operation, poll_headers
 
 CONTENT_SAFETY_SINCE = "2024-04-01"  # contentSafety exists from this api-version on
 
@@ -47,7 +47,7 @@ def register(router: Router, ctx: Context) -> None:
         return {
             "Azure-AsyncOperation": f"{base}/mfeOperationsStatus/{op.id}{query}",
             "Location": f"{base}/mfeOperationResults/{op.id}{query}",
-            "Retry-After": str(world.settings.retry_after_lro),
+            **poll_headers(world.settings),
         }
 
     def put_endpoint(request: Request) -> Response:

@@ -17,6 +17,7 @@ from tests.emulator.routes.common import (
     system_data,
     workspace,
 )
+from tests.emulator.state import poll_headers
 
 TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
 FAILURE_KEY = "azureml.failureReason"  # where the emulator puts the service's error text for a failed job
@@ -124,7 +125,7 @@ def register(router: Router, ctx: Context) -> None:
                 "Location": ctx.base_url
                 + request.path.rsplit("/cancel", 1)[0]
                 + f"?api-version={request.api_version}",
-                "Retry-After": "0",
+                **poll_headers(world.settings),
             },
         )
 
