@@ -31,6 +31,9 @@ class _Reset(Exception):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = (
+        True  # headers and body go out in separate writes; avoid 40 ms delayed-ACK stalls
+    )
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -125,7 +128,9 @@ class Emulator:
         self._server = server
         self.ctx.base_url = f"https://127.0.0.1:{server.server_address[1]}"
         seed_workspaces(self.ctx)
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="azure-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.02,), name="azure-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
