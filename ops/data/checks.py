@@ -195,12 +195,12 @@ def category_is_error(category: str) -> bool:
 def example_key(turns: list[tuple[str, str]]) -> bytes:
     """A stable 8-byte digest of an example's turns: equal examples (after JSON decoding) share it.
 
-    Raises UnicodeEncodeError for content holding a lone surrogate (a `\\ud800`-style escape), which
-    is not text the service can take."""
+    Content with a lone surrogate (a `\\ud800`-style escape) is hashed as-is (surrogatepass): token
+    counting is what reports it."""
     h = hashlib.blake2b(digest_size=8)
     for role, content in turns:
         h.update(role.encode())
         h.update(b"\x1f")
-        h.update(content.encode())
+        h.update(content.encode("utf-8", "surrogatepass"))
         h.update(b"\x1e")
     return h.digest()

@@ -53,7 +53,8 @@ class Estimate:
         text = f"{approx}{self.tokens_per_epoch:,} tokens x {self.epochs} {epochs} = {self.billed_tokens:,} billed"
         if self.cost is None:
             return f"{text} (no price given: --price-per-1k-tokens or {PRICE_ENV})"
-        return f"{text}; at {self.price_per_1k_tokens:g} per 1K tokens: {approx}{self.cost:,.2f}"
+        cost = f"{self.cost:,.2f}" if self.cost >= 1 else f"{self.cost:.4g}"
+        return f"{text}; at {self.price_per_1k_tokens:g} per 1K tokens: {approx}{cost}"
 
 
 def parse_price(value: str, source: str) -> float:

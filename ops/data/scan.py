@@ -139,11 +139,17 @@ def scan_range(
                         )
                 if turns is None:
                     continue
-                if ("\\ud" in text or "\\uD" in text) and not _encodable(turns):
-                    add(number, "bad_content", "content holds an invalid \\u escape (a lone surrogate)", cap)
-                    continue
                 if count_example is not None:
-                    tokens = count_example(turns)
+                    try:
+                        tokens = count_example(turns)
+                    except UnicodeEncodeError:  # a lone \\ud800-style escape: not text the service takes
+                        add(
+                            number,
+                            "bad_content",
+                            "content holds an invalid \\u escape (a lone surrogate)",
+                            cap,
+                        )
+                        continue
                     histogram[tokens] += 1
                     tokens_total += tokens
                     if tokens > near:
@@ -184,15 +190,6 @@ def scan_range(
     result.with_system, result.tokens_total = with_system, tokens_total
     result.systems = {_system_key(text): seen for text, seen in systems.items()}
     return result
-
-
-def _encodable(turns: list[tuple[str, str]]) -> bool:
-    try:
-        for _, content in turns:
-            content.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _approx(counter: TokenCounter | None) -> str:

@@ -160,7 +160,7 @@ def test_estimate_with_price_option_and_env(workdir: Path) -> None:
         "model     Phi-4-mini-instruct\n"
         "examples  12 valid\n"
         "tokens    exact: o200k_base with the phi-4-mini chat template's tokens\n"
-        "estimate  564 tokens x 3 epochs = 1,692 billed; at 0.5 per 1K tokens: 0.85\n"
+        "estimate  564 tokens x 3 epochs = 1,692 billed; at 0.5 per 1K tokens: 0.846\n"
     )
     code, out, _ = run(
         "data", "estimate", "valid.jsonl", "-e", "2", "-o", "json", env={"FOUNDRY_PRICE_PER_1K_TOKENS": "2"}
