@@ -8,6 +8,7 @@ meaningful there, so it is turned off (`disable_instance_discovery`), as azure-i
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ops.cloud import CUSTOM, CloudSettings
@@ -39,16 +40,35 @@ class ToolkitCredential:
             closer()
 
 
+_UNAVAILABLE = (
+    "unavailable",
+    "not found",
+    "not installed",
+    "could not be found",
+    "requires the",
+    "no accounts",
+)
+
+
 def summarize(exc: BaseException) -> str:
-    """The first meaningful line of an azure-identity error (its chained reports run to many lines)."""
+    """One line for an azure-identity error (its chained reports run to many lines).
+
+    An Entra refusal (AADSTS code) wins; when every source was merely unavailable, say that.
+    """
     text = str(getattr(exc, "message", None) or exc)
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.lower().startswith(("defaultazurecredential failed", "attempted credentials")):
-            continue
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
         if "AADSTS" in line:
-            return line.split(" Trace ID:")[0].strip()
-        return line[:300]
+            return line.split(" Trace ID:")[0].strip()[:300]
+    attempts = [line for line in lines if ":" in line and line.split(":", 1)[0].endswith("Credential")]
+    failures = [a for a in attempts if not any(word in a.lower() for word in _UNAVAILABLE)]
+    if failures:
+        return failures[0][:300]
+    if attempts:
+        return "no credential source is available (no az login, no AZURE_CLIENT_* variables, no managed identity)"
+    for line in lines:
+        if not line.lower().startswith(("defaultazurecredential failed", "attempted credentials")):
+            return line[:300]
     return type(exc).__name__
 
 
@@ -60,5 +80,8 @@ def build_credential(cloud: CloudSettings) -> TokenCredential:
         kwargs["connection_verify"] = cloud.ca_bundle
     if cloud.name == CUSTOM:
         kwargs["disable_instance_discovery"] = True
+    # azure-identity also logs its multi-line chain report as a WARNING; without a configured handler
+    # Python would print it to stderr. The AuthError line says it once; --debug logging still sees it.
+    logging.getLogger("azure.identity").addHandler(logging.NullHandler())
     inner = DefaultAzureCredential(exclude_interactive_browser_credential=True, **kwargs)
     return ToolkitCredential(inner)  # type: ignore[return-value]  # a TokenCredential by protocol

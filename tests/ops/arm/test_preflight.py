@@ -131,3 +131,28 @@ def test_throttled_arm_is_retried_honouring_retry_after(
     assert [r["status"] for r in workspace_gets] == [429, 200]
     assert workspace_gets[1]["time"] - workspace_gets[0]["time"] >= 0.9  # waited for Retry-After: 1
     assert azure_emulator.count("GET", "/permissions", status=200) == 1
+
+
+def test_no_credentials_at_all_is_one_line(run: Callable[..., Result], monkeypatch) -> None:
+    for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PATH", "/nonexistent")  # no az / azd / pwsh to fall back on
+    result = run("preflight", "-o", "json")
+    assert result.exit_code == 1
+    assert _checks(result)["credentials"]["detail"] == (
+        "no working Azure credentials: no credential source is available (no az login, no AZURE_CLIENT_* "
+        "variables, no managed identity) (hint: sign in with `az login`, or set "
+        "AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or use a managed identity)"
+    )
+    assert "Attempted credentials" not in result.output
+
+
+def test_content_safety_without_credentials_exits_5(run: Callable[..., Result], monkeypatch) -> None:
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong")
+    result = run("content-safety", "show", "bot")
+    assert result.exit_code == 5
+    assert len(result.output.splitlines()) == 1
+    assert result.output.startswith(
+        "Error: no working Azure credentials: EnvironmentCredential: Authentication failed: "
+        "AADSTS7000215: Invalid client secret provided. (hint: sign in with `az login`"
+    )
