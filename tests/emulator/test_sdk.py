@@ -121,9 +121,28 @@ def test_endpoint_of_a_fine_tuned_model_guards_the_model(ml: Any, azure_emulator
         ml.serverless_endpoints.begin_create_or_update(
             ServerlessEndpoint(name="ft2", model_id=model_id)
         ).result()
+    assert _delete(azure_emulator, "/models/phi4-ft/versions/1").status_code == 409  # deployed: refused
     ml.serverless_endpoints.begin_delete("ft").result()
     assert [e.name for e in ml.serverless_endpoints.list()] == []
     assert azure_emulator.count("DELETE", "/serverlessEndpoints/ft", status=202) == 1
+    assert _delete(azure_emulator, "/models/phi4-ft/versions/1").status_code == 200
+    assert _delete(azure_emulator, "/models/phi4-ft/versions/1").status_code == 204
+    assert _delete(azure_emulator, "/models/phi4-ft").status_code == 200
+
+
+def _delete(emulator: Emulator, path: str) -> Any:
+    import requests
+
+    from tests.ops.arm.helpers import token
+
+    sc = emulator.scenario
+    return requests.delete(
+        f"{emulator.base_url}{sc.workspace_id(sc.project_name)}{path}",
+        params={"api-version": "2024-04-01"},
+        headers={"Authorization": f"Bearer {token(emulator)}"},
+        verify=str(emulator.certs.ca),
+        timeout=10,
+    )
 
 
 def test_lro_fail_leaves_a_failed_endpoint(ml: Any, azure_emulator: Emulator) -> None:
