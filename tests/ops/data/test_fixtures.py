@@ -112,3 +112,14 @@ def test_counts_cover_every_example() -> None:
         "empty_content": 1,
         "no_assistant": 1,
     }
+
+
+def test_every_rule_is_documented_and_has_a_fixture_or_test() -> None:
+    from ops.data.rules import RULES
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "data.md").read_text(encoding="utf-8")
+    tested_elsewhere = {"too_long", "near_limit", "file_too_large"}  # test_limits.py builds those files
+    planted = {c for errors, warnings in EXPECTED.values() for _, c in errors + warnings}
+    for category in RULES:
+        assert f"| `{category}` |" in docs, category
+        assert category in planted | tested_elsewhere, category
