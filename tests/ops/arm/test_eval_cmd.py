@@ -103,3 +103,17 @@ def test_reference_is_required(run: Callable[..., Result], tmp_path: Path) -> No
     result = run("eval", "bot", "--data", str(path))
     assert result.exit_code == 2
     assert "line 1: no assistant message to use as the reference answer" in result.output
+
+
+def test_server_errors_are_counted_as_failed(
+    run: Callable[..., Result], endpoint: dict[str, Any], azure_emulator: Emulator, data: Path
+) -> None:
+    azure_emulator.faults.add("status", method="POST", path="/chat/completions", status=500, skip=1, count=1)
+    result = run("eval", "bot", "--data", str(data), "-o", "json", "--concurrency", "1")
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)["endpoints"]["bot"]
+    assert (scores["answered"], scores["failed"]) == (2, 1)
+    assert scores["errors"] == [
+        f"line 2: endpoint {endpoint['properties']['inferenceEndpoint']['uri']} answered 500: "
+        "InternalServerError: injected fault"
+    ]
