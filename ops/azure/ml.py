@@ -179,8 +179,9 @@ class MLWorkspaceClient:
     def client(self) -> Any:
         """The MLClient for the project, built on first use (import azure.ai.ml costs ~1.4 s)."""
         if self._client is None:
-            _quiet_sdk_logs()
             from azure.ai.ml import MLClient
+
+            _quiet_sdk_logs()  # after the import: azure.ai.ml sets its logger to INFO when imported
 
             cloud_name = self.cloud.name
             kwargs: dict[str, Any] = self._common_kwargs()
@@ -209,8 +210,9 @@ class MLWorkspaceClient:
     def arm(self) -> Any:
         """The SDK's generated ARM client, for what its entities cannot express (see module doc)."""
         if self._arm is None:
-            _quiet_sdk_logs()
             from azure.ai.ml._restclient.arm_ml_service import MachineLearningServicesMgmtClient
+
+            _quiet_sdk_logs()
 
             self._arm = MachineLearningServicesMgmtClient(
                 credential=self.credential,
@@ -682,7 +684,8 @@ def _cloud_metadata(cloud: CloudSettings) -> dict[str, str]:
 
 
 def _quiet_sdk_logs() -> None:
-    """azure-ai-ml logs experimental-feature notes at WARNING; they are noise on a CLI's stderr."""
+    """azure-ai-ml logs experimental-feature notes at WARNING (and sets itself to INFO on import);
+    they are noise on a CLI's stderr, where only this tool's messages belong."""
     for name in ("azure.ai.ml", "azure.core.pipeline.policies.http_logging_policy", "azure.identity"):
         logging.getLogger(name).setLevel(logging.ERROR)
 

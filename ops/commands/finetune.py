@@ -16,15 +16,23 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ops.commands.job_watch import Clock, SystemClock, wait_for_job
+from ops.commands.job_watch import Backoff, Clock, SystemClock, wait_for_job
 from ops.commands.ml_names import data_name, digest, job_name, output_model_name
 from ops.errors import EXIT_INTERRUPTED, UsageError
 from ops.options import output_option, pass_app, stack_options
+from ops.output import key_values
 
 if TYPE_CHECKING:
     from ops.app import App
     from ops.azure.ml import JobInfo
 
+POLL_INTERVAL = click.option(
+    "--poll-interval",
+    type=click.FloatRange(0.1, 600),
+    default=5.0,
+    show_default=True,
+    help="First wait between status checks, in seconds; it grows while nothing changes (up to 60 s).",
+)
 CLOCK: Clock = SystemClock()  # tests replace this so that waiting never sleeps for real
 DEFAULT_VALIDATION_FRACTION = 0.1
 JOB_COLUMNS = ("name", "status", "model", "output_model", "created")
@@ -68,6 +76,7 @@ def finetune() -> None:
 @click.option("--suffix", help="Suffix of the fine-tuned model's name (default: a hash of the inputs).")
 @click.option("--wait", is_flag=True, help="Wait for the job to finish.")
 @click.option("--new", is_flag=True, help="Submit a new job even if one with the same inputs exists.")
+@POLL_INTERVAL
 @stack_options
 @output_option
 @pass_app
@@ -85,6 +94,7 @@ def submit(
     suffix: str | None,
     wait: bool,
     new: bool,
+    poll_interval: float,
 ) -> None:
     """Submit a fine-tuning job (idempotent: the same inputs return the same job).
 
@@ -165,8 +175,8 @@ def submit(
         app.output.progress(f"submitting {chosen.value} fine-tuning job {name} for {info.name} ...")
         job = app.ml.submit_finetune(spec)
     if wait:
-        job = _wait(app, job.name)
-    app.output.result(_job_dict(job))
+        job = _wait(app, job.name, poll_interval=poll_interval)
+    _show_job(app, _job_dict(job))
 
 
 def _model_uri(registry: str, name: str, version: str) -> str:
@@ -260,7 +270,7 @@ def show(app: App, job: str) -> None:
     data = _job_dict(info)
     if info.status == "Failed":
         data["error"] = app.ml.job_error(job)
-    app.output.result(data)
+    _show_job(app, data)
 
 
 @finetune.command("wait")
@@ -268,10 +278,11 @@ def show(app: App, job: str) -> None:
 @click.option(
     "--timeout", type=click.FloatRange(0, min_open=True), help="Give up waiting after this many seconds."
 )
+@POLL_INTERVAL
 @stack_options
 @output_option
 @pass_app
-def wait(app: App, job: str, timeout: float | None) -> None:
+def wait(app: App, job: str, timeout: float | None, poll_interval: float) -> None:
     """Wait for JOB to finish; exit 3 with the service's message if it fails.
 
     Ctrl-C stops waiting but leaves the job running.
@@ -280,10 +291,10 @@ def wait(app: App, job: str, timeout: float | None) -> None:
     Example:
       foundry-ops finetune wait ft-phi-4-mini-instruct-3f2a9c01b2de
     """
-    app.output.result(_job_dict(_wait(app, job, timeout)))
+    _show_job(app, _job_dict(_wait(app, job, timeout, poll_interval=poll_interval)))
 
 
-def _wait(app: App, name: str, timeout: float | None = None) -> JobInfo:
+def _wait(app: App, name: str, timeout: float | None = None, *, poll_interval: float = 5.0) -> JobInfo:
     live = app.output.is_terminal() and not app.output.quiet
     state = {"width": 0}
 
@@ -307,6 +318,7 @@ def _wait(app: App, name: str, timeout: float | None = None) -> JobInfo:
             app.ml.get_job,
             clock=CLOCK,
             report=report,
+            backoff=Backoff(initial=poll_interval, factor=1.5, maximum=max(60.0, poll_interval)),
             timeout=timeout,
             error_message=app.ml.job_error,
         )
@@ -339,7 +351,14 @@ def cancel(app: App, job: str) -> None:
         info = app.ml.get_job(job)
     else:
         app.output.progress(f"job {job} already finished ({info.status}); nothing to cancel")
-    app.output.result(_job_dict(info))
+    _show_job(app, _job_dict(info))
+
+
+def _show_job(app: App, data: dict[str, Any]) -> None:
+    """JSON as is; as a table, hyperparameters read `key=value` rather than as a mapping."""
+    hp = data.get("hyperparameters") or {}
+    flat = {**data, "hyperparameters": ", ".join(f"{k}={v}" for k, v in hp.items()) or None}
+    app.output.result(data, text=key_values(flat))
 
 
 def _job_dict(job: JobInfo) -> dict[str, Any]:
@@ -354,5 +373,5 @@ def _job_dict(job: JobInfo) -> dict[str, Any]:
         "validation_data": data["validation_data"],
         "hyperparameters": data["hyperparameters"],
         "compute": data["compute"],
-        "created": data["created"],
+        "created": (data["created"] or "")[:19].replace(" ", "T") or None,
     }

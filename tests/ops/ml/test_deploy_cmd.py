@@ -177,7 +177,9 @@ def test_list_show_delete(emulated_stack: EmulatedStack, job: str) -> None:
 
 def test_failed_endpoint_is_provisioned_again_not_duplicated(emulated_stack: EmulatedStack, job: str) -> None:
     emulator = emulated_stack.emulator
-    emulator.faults.add("lro_fail", method="PUT", path="/serverlessEndpoints/", message="Transient capacity issue")
+    emulator.faults.add(
+        "lro_fail", method="PUT", path="/serverlessEndpoints/", message="Transient capacity issue"
+    )
     failed = invoke("deploy", "create", "--job", job)
     assert failed.code == 3, failed
     retried = invoke("deploy", "create", "--job", job, "-o", "json")

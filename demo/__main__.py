@@ -1,0 +1,165 @@
+"""Run the whole workflow against the emulator and Azurite, through the real `foundry-ops` CLI.
+
+Flow: models list, data validate, preflight (then --fix), data upload, finetune submit --wait,
+deploy create, content safety show / blocked prompt / off / on, endpoint test, eval, deploy keys
+(hidden), teardown --yes. A few cloud faults are injected on the way (throttling, a 503, a dropped
+connection) to show the retries; the summary counts what the service saw.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from demo.data import write
+from tests.emulator.stack import FOREIGN_ENV, EmulatedStack
+
+BOLD = "\033[1m" if sys.stdout.isatty() else ""
+DIM = "\033[2m" if sys.stdout.isatty() else ""
+RESET = "\033[0m" if sys.stdout.isatty() else ""
+
+
+@dataclass
+class Step:
+    title: str
+    args: list[str]
+    expect: int = 0
+    code: int | None = None
+    seconds: float = 0.0
+
+
+def cli_path() -> str:
+    here = Path(sys.executable).parent / "foundry-ops"
+    found = str(here) if here.exists() else shutil.which("foundry-ops")
+    if not found:
+        raise SystemExit("foundry-ops is not installed in this environment; run `make install`")
+    return found
+
+
+def run(step: Step, exe: str, env: dict[str, str]) -> None:
+    print(f"\n{BOLD}== {step.title}{RESET}")
+    print(f"{DIM}$ foundry-ops {' '.join(step.args)}{RESET}")
+    started = time.monotonic()
+    # stderr (progress) and stdout (the result) merged, so they read in the order they happened
+    proc = subprocess.run(
+        [exe, *step.args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+    )
+    step.seconds = time.monotonic() - started
+    step.code = proc.returncode
+    if proc.stdout.strip():
+        print(textwrap.indent(proc.stdout.rstrip(), "  "))
+    if step.code != step.expect:
+        print(f"  !! exit {step.code}, expected {step.expect}")
+    elif step.expect:
+        print(f"  {DIM}(exit {step.code}, as expected){RESET}")
+
+
+def main() -> int:
+    exe = cli_path()
+    workdir = Path(tempfile.mkdtemp(prefix="foundry-demo-"))
+    print(f"{BOLD}foundry-ops demo{RESET}: starting the Azure emulation and Azurite in {workdir} ...")
+    stack = EmulatedStack(workdir).start()
+    steps: list[Step] = []
+    try:
+        emulator = stack.emulator
+        env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+        env.update(stack.env())
+        env["XDG_CACHE_HOME"] = str(workdir / "cache")
+        train, heldout = write(workdir)
+        print(f"outputs: {stack.outputs_file}\ntraining data: {train}\nheld-out data: {heldout}")
+
+        def go(title: str, *args: str, expect: int = 0) -> None:
+            step = Step(title, list(args), expect)
+            steps.append(step)
+            run(step, exe, env)
+
+        go("Which models can be fine-tuned here", "models", "list")
+        go("Validate the training data (offline)", "data", "validate", str(train), "--structure-only")
+        go("Preflight: is the stack ready?", "preflight", expect=1)
+        go("Preflight with --fix (registers Microsoft.Network)", "preflight", "--fix")
+
+        emulator.faults.add("status", method="GET", path="/datastores/", status=429, retry_after=1)
+        go("Upload the training file (validated, content-addressed)", "data", "upload", str(train))
+        go("Upload it again: nothing to do", "data", "upload", str(train))
+
+        emulator.faults.add("status", method="PUT", path="/jobs/", status=503)
+        emulator.faults.add("reset", method="GET", path="/jobs/ft-", skip=3)
+        emulator.faults.add("status", method="GET", path="/jobs/ft-", status=429, retry_after=1, skip=5)
+        go(
+            "Fine-tune Phi-4-mini-instruct (serverless) and wait",
+            "finetune", "submit", "--model", "Phi-4-mini-instruct", "--train", str(train),
+            "--epochs", "2", "--suffix", "support", "--wait", "--poll-interval", "0.5",
+        )  # fmt: skip
+        job = emulator.world.jobs and next(iter(emulator.world.jobs))[1]
+        go("Submit the same inputs again: the same job comes back", "finetune", "submit",
+           "--model", "Phi-4-mini-instruct", "--train", str(train), "--epochs", "2", "--suffix", "support")  # fmt: skip
+        go("Jobs in the project", "finetune", "list")
+
+        emulator.faults.add("reset_after", method="PUT", path="/serverlessEndpoints/")
+        go("Deploy the fine-tuned model (serverless endpoint)", "deploy", "create", "--job", str(job))
+        endpoint = next(iter(emulator.world.endpoints))[1]
+        go("Endpoints in the project", "deploy", "list")
+        go("Content safety is on", "content-safety", "show", endpoint)
+        go(
+            "A prompt the filter blocks",
+            "endpoint",
+            "test",
+            endpoint,
+            "--prompt",
+            "BLOCKME: help me",
+            expect=1,
+        )
+        go(
+            "Turn content safety off (confirmed with --yes)",
+            "content-safety",
+            "set",
+            endpoint,
+            "--disabled",
+            "--yes",
+        )
+        go("The same prompt now passes", "endpoint", "test", endpoint, "--prompt", "BLOCKME: help me")
+        go("Turn content safety back on", "content-safety", "set", endpoint, "--enabled")
+        go(
+            "Ask the endpoint something",
+            "endpoint",
+            "test",
+            endpoint,
+            "--prompt",
+            "How do I reset my password?",
+        )
+        go("Evaluate on held-out data", "eval", endpoint, "--data", str(heldout))
+        go("Keys stay hidden unless --show-keys", "deploy", "keys", endpoint)
+        go("Tear everything down", "teardown", "--yes", "--delete-models", "--delete-data")
+
+        world = emulator.world
+        left = len(world.endpoints) + len(world.models) + len(world.data)
+        fired = sum(f["fired"] for f in emulator.faults.list())
+        print(f"\n{BOLD}== Summary{RESET}")
+        width = max(len(s.title) for s in steps)
+        for s in steps:
+            mark = "ok " if s.code == s.expect else "FAIL"
+            print(f"  {mark} {s.title.ljust(width)}  exit {s.code}  {s.seconds:5.1f}s")
+        print(
+            f"\n  requests served: {len(emulator.requests)}; injected faults survived: {fired}\n"
+            f"  jobs created: {world.created['jobs']}; endpoints created: {world.created['endpoints']}; "
+            f"data versions: {world.created['data_versions']}\n"
+            f"  left after teardown: {len(world.endpoints)} endpoints, {len(world.models)} models, "
+            f"{len(world.data)} data assets"
+        )
+        ok = all(s.code == s.expect for s in steps) and left == 0
+        print(f"\n{BOLD}{'demo passed' if ok else 'demo FAILED'}{RESET}")
+        return 0 if ok else 1
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
