@@ -81,6 +81,7 @@ class ArmClient:
                 connection_verify=self.cloud.verify,
                 retry_total=6,
                 retry_backoff_max=60,
+                retry_connect=0,  # connection failures are retried in request(), where TLS errors fail fast
             )
         return self._client
 
@@ -130,7 +131,7 @@ class ArmClient:
                     continue
                 raise AzureError(f"{what}: the connection to Azure failed ({_first_line(exc)})") from None
             except ServiceRequestError as exc:
-                if attempt < attempts:
+                if attempt < attempts and not _is_tls_error(exc):
                     self.sleep(min(2.0**attempt / 4, 4.0))
                     continue
                 raise AzureError(
@@ -354,6 +355,12 @@ def _retry_after(response: Any, default: float) -> float:
 
 def _resources_api_version(client: Any) -> str:
     return str(getattr(getattr(client, "_config", None), "api_version", None) or "2025-04-01")
+
+
+def _is_tls_error(exc: BaseException) -> bool:
+    """Certificate problems do not heal by retrying: a wrong CA bundle should fail at once."""
+    text = f"{exc} {getattr(exc, 'inner_exception', '')}"
+    return "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text or "SSL:" in text
 
 
 def _first_line(exc: BaseException) -> str:
