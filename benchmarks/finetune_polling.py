@@ -1,0 +1,106 @@
+"""How many requests `finetune wait` costs per job-hour, and what one poll costs through azure-ai-ml.
+
+Figures: polls per hour of waiting for a job whose status changes k times in that hour (default
+backoff: 5 s, x1.5 while unchanged, capped at 60 s, back to 5 s on every change); HTTP requests per
+poll measured through the real SDK against the emulator (azure-ai-ml's jobs.get reads a job twice);
+the resulting requests per job-hour; and the time to build the project's MLClient and read one job.
+Run: `python -m benchmarks.finetune_polling`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def polls_per_hour(changes: int) -> int:
+    """Polls the wait loop makes in one hour when the status changes `changes` times, evenly spread."""
+    from ops.azure.ml import JobInfo
+    from ops.commands.job_watch import wait_for_job
+
+    clock = _Clock()
+    statuses = ["Queued", "Preparing", "Running", "Finalizing", "Running", "Finalizing"]
+    polls = 0
+
+    def fetch(name: str) -> JobInfo:
+        nonlocal polls
+        polls += 1
+        if clock.t >= 3600:
+            status = "Completed"
+        else:
+            step = int(clock.t / (3600 / (changes + 1)))
+            status = statuses[min(step, len(statuses) - 1)]
+        return JobInfo(name, status, None, None, None, None, None, None, {}, {}, None)
+
+    wait_for_job("bench", fetch, clock=clock, report=lambda *_: None)
+    return polls - 1  # the last poll is the one that saw Completed after the hour
+
+
+def requests_per_poll() -> tuple[float, float]:
+    """HTTP requests and seconds for one `get_job` through azure-ai-ml against the emulator."""
+    from ops.app import App
+    from ops.azure.ml import FineTuneSpec
+    from tests.emulator.stack import EmulatedStack
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = EmulatedStack(Path(tmp), blob=False).start()
+        saved = dict(os.environ)
+        try:
+            os.environ.update(stack.env())
+            stack.emulator.settings.polls_per_step = 10**9  # the job stays Queued while we poll
+            app = App(outputs_file=stack.outputs_file)
+            t0 = time.perf_counter()
+            app.ml.find_job("bench-job")
+            first = time.perf_counter() - t0
+            app.ml.submit_finetune(
+                FineTuneSpec(
+                    name="bench-job",
+                    display_name="bench",
+                    model_uri="azureml://registries/azureml/models/Phi-4/versions/1",
+                    training_data="azureml:t:1",
+                    validation_data="azureml:v:1",
+                    output_model_name="bench-ft",
+                    hyperparameters={"num_train_epochs": "1"},
+                    tags={},
+                )
+            )
+            before = stack.emulator.count("GET", "/jobs/bench-job")
+            n = 20
+            for _ in range(n):
+                app.ml.get_job("bench-job")
+            per_poll = (stack.emulator.count("GET", "/jobs/bench-job") - before) / n
+            app.close()
+            return per_poll, first
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            stack.stop()
+
+
+def main() -> None:
+    per_poll, first = requests_per_poll()
+    print(f"HTTP requests per poll (azure-ai-ml jobs.get): {per_poll:.1f}")
+    print(f"first job look-up incl. MLClient construction and token: {first * 1000:.0f} ms")
+    for changes in (0, 2, 4):
+        polls = polls_per_hour(changes)
+        print(
+            f"status changes in the hour: {changes}: {polls} polls/job-hour = "
+            f"{polls * per_poll:.0f} HTTP requests/job-hour"
+        )
+
+
+if __name__ == "__main__":
+    main()
