@@ -266,3 +266,29 @@ def test_list_show_cancel(emulated_stack: EmulatedStack, assets: tuple[str, str]
     assert again.code == 0 and "nothing to cancel" in again.err
     missing = invoke("finetune", "show", "no-such-job")
     assert missing.code == 4 and "not found" in missing.err
+
+
+def test_terminal_gets_a_live_line(
+    emulated_stack: EmulatedStack, assets: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ops.output.Output.is_terminal", staticmethod(lambda: True))
+    train, valid = assets
+    job = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
+    run = invoke("finetune", "wait", job.json()["name"])
+    assert run.code == 0, run
+    assert "\r" in run.err  # the status line is rewritten in place
+    assert (
+        run.err.rstrip("\n")
+        .split("\n")[-1]
+        .strip()
+        .split("\r")[-1]
+        .startswith(f"job {job.json()['name']}: Completed")
+    )
+
+
+def test_cloud_setting_of_azure_ai_ml_does_not_leak(emulated_stack: EmulatedStack) -> None:
+    import os
+
+    before = os.environ.get("AZUREML_CURRENT_CLOUD")
+    assert invoke("finetune", "list").code == 0
+    assert os.environ.get("AZUREML_CURRENT_CLOUD") == before
