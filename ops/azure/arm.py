@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 ML_API_VERSION = "2024-10-01"  # GA; serverless endpoints carry contentSafety from 2024-04-01
 AUTHORIZATION_API_VERSION = "2022-04-01"
+IDENTITY_API_VERSION = "2023-01-31"
 LRO_TIMEOUT_S = 1800.0
 _TERMINAL_OK = ("succeeded",)
 _TERMINAL_BAD = ("failed", "canceled", "cancelled")
@@ -253,6 +254,35 @@ class ArmClient:
             data_actions=tuple(a for r in rows for a in r.get("dataActions") or ()),
             not_data_actions=tuple(a for r in rows for a in r.get("notDataActions") or ()),
         )
+
+    def identity_principal_id(self, identity_id: str) -> str:
+        """The object (principal) id of a user-assigned identity, which role assignments name."""
+        body = self._json(
+            self.request(
+                "GET",
+                identity_id,
+                api_version=IDENTITY_API_VERSION,
+                what="reading the fine-tuning identity",
+                ok=(200,),
+            )
+        )
+        principal = (body.get("properties") or {}).get("principalId")
+        if not principal:
+            raise AzureError(f"identity {identity_id.rsplit('/', 1)[-1]} has no principalId")
+        return str(principal)
+
+    def role_definition_ids(self, scope: str, principal_id: str) -> set[str]:
+        """GUIDs of the roles `principal_id` holds at, above or below `scope` (ARM `assignedTo` filter)."""
+        path = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
+        url = self._url(path, AUTHORIZATION_API_VERSION) + f"&$filter=assignedTo('{principal_id}')"
+        body = self._json(self.request("GET", url, what="reading role assignments", ok=(200,)))
+        found: set[str] = set()
+        for row in body.get("value") or []:
+            props = row.get("properties") or {}
+            assigned_scope = str(props.get("scope") or "").lower()
+            if scope.lower().startswith(assigned_scope):  # at the scope or inherited from above it
+                found.add(str(props.get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower())
+        return found
 
     # --- serverless endpoints -------------------------------------------------------------------
     def get_serverless_endpoint(self, name: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ops.azure.arm import Permissions
 
 AI_DEVELOPER = "Azure AI Developer (64702f94-c441-49e6-a78b-ef80e0188fee)"
+STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 # What the workflow does in the project, as ARM actions (Azure AI Developer grants all of them).
 # Reading the project itself is proven by the workspace check.
 NEEDED_ACTIONS: tuple[tuple[str, str], ...] = (
@@ -88,10 +89,11 @@ def preflight(app: App, model_name: str, mode: str | None, fix: bool) -> None:
             _check_workspace(app, checks)
             _check_providers(app, checks, fix)
             _check_permissions(app, checks)
+            _check_identity(app, checks)
         else:
             checks += [
                 Check(n, "skip", "needs working credentials")
-                for n in ("workspace", "providers", "permissions")
+                for n in ("workspace", "providers", "permissions", "fine-tuning identity")
             ]
         if chosen is Mode.MANAGED_COMPUTE:
             compute = app.outputs.compute_name
@@ -240,4 +242,36 @@ def _check_permissions(app: App, checks: list[Check]) -> None:
             "pass",
             f"can do everything the workflow needs on {app.outputs.resource_group_name}",
         )
+    )
+
+
+def _check_identity(app: App, checks: list[Check]) -> None:
+    """The user-assigned identity fine-tuning runs as must read and write the workspace storage."""
+    o = app.outputs
+    name = "fine-tuning identity"
+    storage = (
+        f"/subscriptions/{o.subscription_id}/resourceGroups/{o.resource_group_name}"
+        f"/providers/Microsoft.Storage/storageAccounts/{o.storage_account_name}"
+    )
+    try:
+        principal = app.arm.identity_principal_id(o.finetune_identity_id)
+        roles = app.arm.role_definition_ids(storage, principal)
+    except ToolkitError as exc:
+        checks.append(Check(name, "fail", exc.one_line(), "run `pulumi up` so the stack's identity exists"))
+        return
+    identity = o.finetune_identity_id.rsplit("/", 1)[-1]
+    if STORAGE_BLOB_DATA_CONTRIBUTOR not in roles:
+        checks.append(
+            Check(
+                name,
+                "fail",
+                f"{identity} lacks Storage Blob Data Contributor on {o.storage_account_name}",
+                "run `pulumi up` (the stack declares it), or: az role assignment create --role "
+                f'"Storage Blob Data Contributor" --assignee-object-id {principal} '
+                f"--assignee-principal-type ServicePrincipal --scope {storage}",
+            )
+        )
+        return
+    checks.append(
+        Check(name, "pass", f"{identity} holds Storage Blob Data Contributor on {o.storage_account_name}")
     )

@@ -21,6 +21,7 @@ from tests.emulator.faults import Faults
 from tests.emulator.http import ApiError, Request, Response, Router
 from tests.emulator.routes import build_router
 from tests.emulator.routes.arm import seed_workspaces
+from tests.emulator.routes.authorization import seed_role_assignments
 from tests.emulator.routes.common import Context
 from tests.emulator.state import Scenario, Settings, World
 
@@ -128,6 +129,7 @@ class Emulator:
         self._server = server
         self.ctx.base_url = f"https://127.0.0.1:{server.server_address[1]}"
         seed_workspaces(self.ctx)
+        seed_role_assignments(self.ctx)
         self._thread = threading.Thread(
             target=server.serve_forever, args=(0.02,), name="azure-emulator", daemon=True
         )

@@ -173,6 +173,7 @@ class World:
         self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
         self.endpoints: dict[tuple[str, str], dict[str, Any]] = {}
         self.marketplace: dict[tuple[str, str], dict[str, Any]] = {}
+        self.role_assignments: list[dict[str, Any]] = []
         self.operations: dict[str, Operation] = {}
         self.tokens: dict[str, dict[str, Any]] = {}
         self.created: dict[str, int] = {"jobs": 0, "endpoints": 0, "data_versions": 0, "model_versions": 0}

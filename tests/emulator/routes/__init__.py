@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from tests.emulator.http import Router
-from tests.emulator.routes import arm, assets, common, control, endpoints, identity, inference, jobs
+from tests.emulator.routes import (
+    arm,
+    assets,
+    authorization,
+    common,
+    control,
+    endpoints,
+    identity,
+    inference,
+    jobs,
+)
 
 
 def build_router(ctx: common.Context) -> Router:
     router = Router()
-    for module in (control, identity, arm, assets, jobs, endpoints, inference):
+    for module in (control, identity, arm, authorization, assets, jobs, endpoints, inference):
         module.register(router, ctx)
     return router

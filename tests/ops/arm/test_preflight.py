@@ -156,3 +156,42 @@ def test_content_safety_without_credentials_exits_5(run: Callable[..., Result], 
         "Error: no working Azure credentials: EnvironmentCredential: Authentication failed: "
         "AADSTS7000215: Invalid client secret provided. (hint: sign in with `az login`"
     )
+
+
+def test_identity_without_blob_role_fails_with_the_command(
+    run: Callable[..., Result], azure_emulator: Emulator
+) -> None:
+    world = azure_emulator.world
+    world.role_assignments = [
+        a for a in world.role_assignments if "Microsoft.Storage" not in a["properties"]["scope"]
+    ]
+    result = run("preflight", "--fix", "-o", "json")
+    assert result.exit_code == 1
+    identity = _checks(result)["fine-tuning identity"]
+    assert identity["detail"] == "id-foundry-finetune lacks Storage Blob Data Contributor on devstoreaccount1"
+    assert identity["fix"].startswith(
+        "run `pulumi up` (the stack declares it), or: az role assignment create"
+    )
+    assert "/storageAccounts/devstoreaccount1" in identity["fix"]
+
+
+def test_identity_role_inherited_from_the_resource_group_counts(
+    run: Callable[..., Result], azure_emulator: Emulator
+) -> None:
+    from tests.emulator.routes.authorization import STORAGE_BLOB_DATA_CONTRIBUTOR, assignment
+
+    world = azure_emulator.world
+    blob = next(a for a in world.role_assignments if "Microsoft.Storage" in a["properties"]["scope"])
+    world.role_assignments.remove(blob)
+    sc = azure_emulator.scenario
+    principal = blob["properties"]["principalId"]
+    world.role_assignments.append(
+        assignment(sc.subscription_id, principal, "ServicePrincipal", STORAGE_BLOB_DATA_CONTRIBUTOR, sc.rg_id)
+    )
+    result = run("preflight", "--fix", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert _checks(result)["fine-tuning identity"]["status"] == "pass"
+    filtered = [r for r in azure_emulator.requests if r["path"].endswith("/roleAssignments")]
+    assert len(filtered) == 1 and filtered[0]["path"].endswith(
+        "/storageAccounts/devstoreaccount1/providers/Microsoft.Authorization/roleAssignments"
+    )
