@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from ops.app import App
 from ops.output import Format
@@ -53,14 +54,22 @@ def yes_option(func: F) -> F:
     )(func)
 
 
-def _set_stack(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value:
-        ctx.ensure_object(App).stack = value
+def _from_env(ctx: click.Context, param: click.Parameter) -> bool:
+    """The option repeats on the root and the subcommand: an environment value must not override a flag
+    given explicitly on the root (`FOUNDRY_OUTPUTS=a foundry-ops --outputs b ...` reads b)."""
+    return param.name is not None and ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
 
 
-def _set_outputs(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
-    if value is not None:
-        ctx.ensure_object(App).outputs_file = value
+def _set_stack(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    app = ctx.ensure_object(App)
+    if value and not (app.stack and _from_env(ctx, param)):
+        app.stack = value
+
+
+def _set_outputs(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    app = ctx.ensure_object(App)
+    if value is not None and not (app.outputs_file is not None and _from_env(ctx, param)):
+        app.outputs_file = value
 
 
 def stack_options(func: F) -> F:
