@@ -1,0 +1,100 @@
+"""The startup promise: `--help` and offline commands never load heavy SDKs, and the cached root
+help is byte-for-byte what Click prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = (
+    "azure.ai.ml",
+    "azure.identity",
+    "azure.mgmt",
+    "azure.core",
+    "pulumi",
+    "pulumi_azure_native",
+    "requests",
+)
+
+PROBE = """
+import json, sys
+sys.argv = ["foundry-ops", *json.loads(sys.argv[1])]
+from ops.entry import main
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code or 0
+print("\\n@@MODULES@@" + json.dumps([code, sorted(sys.modules)]), file=sys.stderr)
+"""
+
+
+def loaded_modules(args: list[str], cwd: Path) -> set[str]:
+    env = {**os.environ, "COLUMNS": "80"}
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, text=True, cwd=cwd, env=env
+    )
+    marker = proc.stderr.rsplit("@@MODULES@@", 1)
+    assert len(marker) == 2, proc.stderr
+    code, modules = json.loads(marker[1])
+    assert code == 0, f"foundry-ops {' '.join(args)} exited {code}: {marker[0][-2000:]}"
+    return set(modules)
+
+
+def heavy_in(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_root_help_loads_neither_click_nor_sdks() -> None:
+    modules = loaded_modules(["--help"], ROOT)
+    assert "click" not in modules
+    assert heavy_in(modules) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["models", "list", "--output", "json"],
+        ["data", "--help"],
+        ["finetune", "--help"],
+        ["deploy", "--help"],
+        ["teardown", "--help"],
+    ],
+)
+def test_offline_commands_load_no_heavy_sdk(args: list[str]) -> None:
+    assert heavy_in(loaded_modules(args, ROOT)) == []
+
+
+def test_data_validate_loads_no_heavy_sdk(tmp_path: Path) -> None:
+    sample = tmp_path / "train.jsonl"
+    line = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]}
+    sample.write_text("\n".join(json.dumps(line) for _ in range(12)) + "\n")
+    assert heavy_in(loaded_modules(["data", "validate", str(sample)], ROOT)) == []
+
+
+@pytest.mark.parametrize("columns", ["80", "132", "79", "40"])
+def test_cached_help_matches_click_at_any_width(columns: str) -> None:
+    env = {**os.environ, "COLUMNS": columns}
+    fast = subprocess.run(
+        [sys.executable, "-m", "ops.entry", "--help"], capture_output=True, text=True, env=env
+    )
+    slow = subprocess.run(
+        [sys.executable, "-c", "from ops.cli import main; main()", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert fast.returncode == slow.returncode == 0
+    assert fast.stdout == slow.stdout
+
+
+def test_help_cache_is_current() -> None:
+    from ops.docgen import HELP_TEXT_MODULE, render_help_module
+
+    assert HELP_TEXT_MODULE.read_text(encoding="utf-8") == render_help_module(), "run `make docs`"
