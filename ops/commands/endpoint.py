@@ -52,6 +52,9 @@ def test(
 ) -> None:
     """Chat with endpoint NAME: one --prompt, or every conversation in --file.
 
+    A prompt the content filter refuses is shown as BLOCKED (with the categories) and the command
+    exits 1; the endpoint's key is read through ARM and never printed.
+
     \b
     Examples:
       foundry-ops endpoint test support-bot --prompt "How do I reset my password?"

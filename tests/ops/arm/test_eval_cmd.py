@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from click.testing import Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ops.metrics import exact_match, normalize, perplexity, token_f1
 from tests.emulator.server import Emulator
@@ -117,3 +119,14 @@ def test_server_errors_are_counted_as_failed(
         f"line 2: endpoint {endpoint['properties']['inferenceEndpoint']['uri']} answered 500: "
         "InternalServerError: injected fault"
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_metric_bounds(prediction: str, reference: str) -> None:
+    f1 = token_f1(prediction, reference)
+    assert 0.0 <= f1 <= 1.0
+    assert token_f1(reference, prediction) == pytest.approx(f1)  # F1 is symmetric
+    if exact_match(prediction, reference):
+        assert f1 == 1.0
+    assert exact_match(reference, reference) == 1.0
