@@ -1,8 +1,10 @@
 """Spot credentials in training data: a fine-tuned model can repeat them to anyone who asks.
 
 Heuristic, so it warns rather than fails. The matched text is never echoed, only its kind.
-Every pattern has literal markers; a block of the file is searched for the markers first (memory
-speed), and only lines of a block that holds one are run through the matching expressions.
+Scanning is staged so that clean text costs little: every pattern needs a run of at least 20
+token-like characters ([A-Za-z0-9_-.~+/=]), which a whole block is checked for in one translate and
+one search; only a block with such a run is searched for the patterns' literal markers, and only
+lines of a block holding a marker are run through the matching expressions.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
         r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})",
     ),
-    _p("a Slack token", ("xox",), r"xox[abposr]-[A-Za-z0-9\-]{10,}"),
+    _p("a Slack token", ("xox",), r"xox[abposr]-[A-Za-z0-9\-]{15,}"),
     _p("a Google API key", ("AIza",), r"AIza[0-9A-Za-z_\-]{35}"),
     _p("a bearer token", ("earer",), r"[Bb]earer\s+[A-Za-z0-9\-._~+/]{20,}=*"),
     _p("a private key", ("PRIVATE KEY-----",), r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"),
@@ -42,8 +44,16 @@ PATTERNS: tuple[SecretPattern, ...] = (
 _BYTE_MARKERS = tuple((p, tuple(m.encode() for m in p.markers)) for p in PATTERNS)
 
 
+RUN = 20
+_TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.~+/="
+_RUN_TABLE = bytes(ord("a") if i in _TOKEN_CHARS else ord(" ") for i in range(256))
+_RUN_NEEDLE = b"a" * RUN
+
+
 def candidates(block: bytes) -> tuple[SecretPattern, ...]:
     """The patterns whose markers occur somewhere in `block` (usually none)."""
+    if _RUN_NEEDLE not in block.translate(_RUN_TABLE):
+        return ()
     return tuple(p for p, markers in _BYTE_MARKERS if any(m in block for m in markers))
 
 
