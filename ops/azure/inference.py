@@ -49,7 +49,9 @@ class ChatResult:
 class InferenceClient:
     def __init__(self, cloud: CloudSettings) -> None:
         self.cloud = cloud
-        self._local = threading.local()
+        self._local = threading.local()  # one requests.Session per thread (sessions are not thread-safe)
+        self._sessions: list[Any] = []
+        self._lock = threading.Lock()
         self.sleep: Callable[[float], None] = time.sleep
 
     def _session(self) -> Any:
@@ -60,13 +62,16 @@ class InferenceClient:
             session = requests.Session()
             session.verify = self.cloud.verify
             self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
         return session
 
     def close(self) -> None:
-        session = getattr(self._local, "session", None)
-        if session is not None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
             session.close()
-            self._local.session = None
+        self._local = threading.local()
 
     def chat(
         self,
