@@ -99,7 +99,9 @@ class InferenceClient:
         started = time.monotonic()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                response = self._session().post(url, json=payload, headers=headers, timeout=TIMEOUT_S)
+                response = self._session().post(
+                    url, json=payload, headers=headers, timeout=TIMEOUT_S, verify=self.cloud.verify
+                )  # per request: requests lets REQUESTS_CA_BUNDLE override a session-level bundle
             except requests.exceptions.SSLError as exc:
                 raise AzureError(
                     f"TLS failed talking to {uri} ({_short(exc)})", hint="check FOUNDRY_CA_BUNDLE"
