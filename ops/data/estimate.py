@@ -50,7 +50,8 @@ class Estimate:
     def summary(self) -> str:
         approx = "" if self.exact else "about "
         epochs = "epoch" if self.epochs == 1 else "epochs"
-        text = f"{approx}{self.tokens_per_epoch:,} tokens x {self.epochs} {epochs} = {self.billed_tokens:,} billed"
+        text = f"{approx}{self.tokens_per_epoch:,} tokens x {self.epochs} {epochs}"
+        text += f" = {self.billed_tokens:,} billed"
         if self.cost is None:
             return f"{text} (no price given: --price-per-1k-tokens or {PRICE_ENV})"
         cost = f"{self.cost:,.2f}" if self.cost >= 1 else f"{self.cost:.4g}"

@@ -69,9 +69,9 @@ def validate_file(
 ) -> ValidationReport:
     """Check `path` against every rule for `model` (default: the catalog's default model).
 
-    `tokens=False` checks structure only: no tokenizer is loaded and no credential scan is run. `jobs` worker processes are used
-    when the file spans more than one range (default: the CPUs this process may use). At most `cap`
-    issues per category are listed; all are counted. Raises UsageError for a missing or unreadable
+    `tokens=False` checks structure only: no tokenizer is loaded and no credential scan is run.
+    `jobs` worker processes are used when the file spans more than one range (default: the CPUs this
+    process may use). At most `cap` issues per category are listed; all are counted. Raises UsageError for a missing or unreadable
     file or an unknown model; everything wrong *inside* the file is in the report.
     """
     info = resolve_model(model)
