@@ -51,6 +51,14 @@ JOB_TERMINAL = frozenset({"Completed", "Failed", "Canceled", "NotResponding", "P
 JOB_FAILED = frozenset({"Failed", "Canceled", "NotResponding"})
 
 
+class ThrottledError(AzureError):
+    """A transient answer (429/5xx) that outlasted the retries; says when the service wants us back."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class WorkspaceInfo:
     name: str
@@ -278,6 +286,10 @@ class MLWorkspaceClient:
                 if retry and status in _TRANSIENT_STATUS and attempt <= self._retries:
                     self._sleep(_retry_after(exc, attempt))
                     continue
+                if status in _TRANSIENT_STATUS:
+                    raise ThrottledError(
+                        f"{what} failed: {_service_message(exc)}", _retry_after(exc, attempt)
+                    ) from None
                 raise AzureError(f"{what} failed: {_service_message(exc)}") from None
             except (ServiceRequestError, ServiceResponseError) as exc:
                 if retry and attempt <= self._retries:
@@ -524,6 +536,7 @@ class MLWorkspaceClient:
             details = self._call(
                 f"reading the error of job {name}",
                 lambda: self.client.jobs._runs_operations.get_run_details(name),
+                retry=False,  # best effort: the job's own properties are the fallback
             )
         except Exception:
             return None

@@ -93,7 +93,7 @@ def wait_for_job(
             if errors >= max_consecutive_errors:
                 raise
             report(f"still waiting: could not read job {name} ({exc}); retrying", False)
-            clock.sleep(backoff.next())
+            clock.sleep(max(backoff.next(), float(getattr(exc, "retry_after", 0.0) or 0.0)))
             continue
         elapsed = clock.now() - start
         changed = job.status != last_status

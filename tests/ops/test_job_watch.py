@@ -113,3 +113,18 @@ def test_timeout_says_how_to_resume() -> None:
             timeout=25,
         )
     assert "finetune wait j" in info.value.one_line()
+
+
+def test_retry_after_of_a_throttled_read_is_honoured() -> None:
+    from ops.azure.ml import ThrottledError
+
+    clock = FakeClock()
+    result = wait_for_job(
+        "j",
+        fetcher([ThrottledError("throttled", retry_after=42.0), job("Completed")]),
+        clock=clock,
+        report=lambda *_: None,
+        backoff=Backoff(initial=5, factor=2, maximum=60),
+    )
+    assert result.job.status == "Completed"
+    assert clock.sleeps == [42.0]

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.ops.ml.helpers import FakeClock
+from tests.ops.ml.helpers import FakeClock, patch_sleeps
 
 
 @pytest.fixture(autouse=True)
-def _no_real_waiting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeClock]:
-    clock = FakeClock()
-    monkeypatch.setattr("ops.commands.finetune.CLOCK", clock)
-    monkeypatch.setattr("ops.commands.teardown.CLOCK", clock)
-    monkeypatch.setattr("ops.azure.ml.SLEEP", clock.sleep)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    yield clock
-
-
-@pytest.fixture
-def clock(_no_real_waiting: FakeClock) -> FakeClock:
-    return _no_real_waiting
+def clock(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeClock:
+    fake = FakeClock()
+    patch_sleeps(monkeypatch, fake, tmp_path)
+    return fake

@@ -18,6 +18,7 @@ class FakeClock:
     def __init__(self) -> None:
         self.t = 0.0
         self.sleeps: list[float] = []
+        self.sdk_sleeps: list[float] = []  # azure-core's retry and LRO waits, recorded instead of slept
         self.interrupt_after: int | None = None
 
     def now(self) -> float:
@@ -28,6 +29,18 @@ class FakeClock:
         if self.interrupt_after is not None and len(self.sleeps) >= self.interrupt_after:
             raise KeyboardInterrupt
         self.t += seconds
+
+
+def patch_sleeps(monkeypatch: Any, clock: FakeClock, tmp_path: Path) -> None:
+    """No real waiting in tests: the commands' clocks, the adapter's retry sleep, and azure-core's own
+    retry/LRO sleeps (HttpTransport.sleep) are recorded on `clock`; the teardown journal goes to tmp."""
+    from azure.core.pipeline.transport import HttpTransport
+
+    monkeypatch.setattr("ops.commands.finetune.CLOCK", clock)
+    monkeypatch.setattr("ops.commands.teardown.CLOCK", clock)
+    monkeypatch.setattr("ops.azure.ml.SLEEP", clock.sleep)
+    monkeypatch.setattr(HttpTransport, "sleep", lambda _self, seconds: clock.sdk_sleeps.append(seconds))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 @dataclass

@@ -292,3 +292,21 @@ def test_cloud_setting_of_azure_ai_ml_does_not_leak(emulated_stack: EmulatedStac
     before = os.environ.get("AZUREML_CURRENT_CLOUD")
     assert invoke("finetune", "list").code == 0
     assert os.environ.get("AZUREML_CURRENT_CLOUD") == before
+
+
+def test_wait_outlasts_throttling_longer_than_the_retries(
+    emulated_stack: EmulatedStack, assets: tuple[str, str], clock: FakeClock
+) -> None:
+    emulator = emulated_stack.emulator
+    train, valid = assets
+    job = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
+    name = job.json()["name"]
+    emulator.faults.add("status", method="GET", path=f"/jobs/{name}", status=429, retry_after=7, count=25)
+    run = invoke("finetune", "wait", name, "-o", "json")
+    assert run.code == 0, run
+    assert run.json()["status"] == "Completed"
+    assert f"still waiting: could not read job {name}" in run.err
+    assert "TooManyRequests" in run.err
+    assert 7.0 in clock.sdk_sleeps  # azure-core honours Retry-After inside one call ...
+    assert 7.0 in clock.sleeps  # ... and so do the adapter and the wait loop between calls
+    assert emulator.faults.list()[-1]["fired"] == 25
