@@ -77,17 +77,20 @@ class Faults:
 
     def take(self, method: str, path: str, kinds: tuple[str, ...]) -> Fault | None:
         """The first live rule of one of `kinds` matching this request; counts it as fired."""
+        chosen: Fault | None = None
         with self._lock:
             for fault in self._rules:
                 if fault.kind not in kinds or fault.exhausted or not fault.matches(method, path):
                     continue
                 seen = self._skips.get(id(fault), 0)
                 if seen < fault.skip:
-                    self._skips[id(fault)] = seen + 1
+                    self._skips[id(fault)] = seen + 1  # every matching request counts towards `skip`
                     continue
-                fault.fired += 1
-                return fault
-        return None
+                if chosen is None:
+                    chosen = fault  # at most one fault per request: the first one added wins
+            if chosen is not None:
+                chosen.fired += 1
+        return chosen
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:

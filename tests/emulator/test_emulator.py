@@ -129,3 +129,24 @@ def test_env_is_ordinary_configuration(azure_emulator: Emulator) -> None:
     assert os.path.isfile(env["FOUNDRY_CA_BUNDLE"])
     assert env["ARM_CLOUD_METADATA_URL"].startswith(azure_emulator.base_url + "/metadata/endpoints")
     assert not any("TEST" in k or "EMULATOR" in k for k in env)
+
+
+def test_delay_and_skip_scope_faults(azure_emulator: Emulator) -> None:
+    ca = str(azure_emulator.certs.ca)
+    url = azure_emulator.base_url + "/metadata/endpoints"
+    azure_emulator.faults.add("delay", path="/metadata/", seconds=0.3)
+    azure_emulator.faults.add("status", method="GET", path="/metadata/", status=500, skip=1, count=1)
+    started = time.perf_counter()
+    assert requests.get(url, verify=ca, timeout=5).status_code == 200  # delayed, not failed (skip=1)
+    assert time.perf_counter() - started >= 0.3
+    assert requests.get(url, verify=ca, timeout=5).status_code == 500
+    assert requests.get(url, verify=ca, timeout=5).status_code == 200
+    assert [r["fault"] for r in azure_emulator.requests] == ["delay", "status", None]
+    state = requests.get(azure_emulator.base_url + "/_emulator/state", verify=ca, timeout=5).json()
+    assert state == {
+        "created": {"jobs": 0, "endpoints": 0, "data_versions": 0, "model_versions": 0},
+        "jobs": 0,
+        "endpoints": 0,
+        "models": 0,
+        "data": 0,
+    }
