@@ -281,8 +281,14 @@ class MLWorkspaceClient:
                 status = getattr(exc, "status_code", None)
                 if status == 404:
                     raise NotFoundError(f"{what}: not found ({_service_message(exc)})") from None
-                if status in (401, 403):
-                    raise AuthError(f"{what}: access denied ({_service_message(exc)})") from None
+                if status == 401:
+                    raise AuthError(f"{what}: not authenticated ({_service_message(exc)})") from None
+                if status == 403:
+                    raise AzureError(
+                        f"{what}: access denied ({_service_message(exc)})",
+                        hint="the workflow needs Azure AI Developer on the stack's resource group; "
+                        "see `foundry-ops preflight`",
+                    ) from None
                 if retry and status in _TRANSIENT_STATUS and attempt <= self._retries:
                     self._sleep(_retry_after(exc, attempt))
                     continue
@@ -640,7 +646,13 @@ class MLWorkspaceClient:
 
         poller = self._call(
             f"creating endpoint {name}",
-            lambda: self.arm.serverless_endpoints.begin_create_or_update(self._rg, self._ws, name, body),
+            lambda: self.arm.serverless_endpoints.begin_create_or_update(
+                self._rg,
+                self._ws,
+                name,
+                body,
+                polling=wait,  # no background polling when not waiting
+            ),
         )
         if wait:
             try:
@@ -653,7 +665,7 @@ class MLWorkspaceClient:
         """Delete an endpoint; with wait, return only once the service no longer lists it."""
 
         def run() -> None:
-            poller = self.arm.serverless_endpoints.begin_delete(self._rg, self._ws, name)
+            poller = self.arm.serverless_endpoints.begin_delete(self._rg, self._ws, name, polling=wait)
             if wait:
                 poller.result()
 
