@@ -565,20 +565,6 @@ class MLWorkspaceClient:
             return []
         return sorted((_model_info(m) for m in found), key=lambda m: _version_key(m.version))
 
-    def list_tool_models(self) -> list[ModelVersionInfo]:
-        """Model versions made by this tool's jobs (their names start with a tagged job's output name)."""
-
-        def run() -> list[Any]:
-            return list(self.client.models.list())
-
-        containers = self._call("listing models", run)
-        found: list[ModelVersionInfo] = []
-        for container in containers:
-            for version in self.list_model_versions(container.name):
-                if version.tags.get(TOOL_TAG) or version.job_name:
-                    found.append(version)
-        return found
-
     def delete_model_version(self, name: str, version: str) -> bool:
         """Delete a model version for real (ARM DELETE; the SDK can only archive)."""
         try:
@@ -697,15 +683,15 @@ def _sdk_arm_endpoint(cloud_name: str) -> str:
 
 
 def _cloud_metadata(cloud: CloudSettings) -> dict[str, str]:
+    """azure-ai-ml's description of a cloud: a known cloud's own values with our endpoints on top."""
+    from azure.ai.ml._azure_environments import _environments
+
+    base = dict(_environments.get(cloud.name) or _environments["AzureCloud"])
     arm = cloud.arm_endpoint.rstrip("/") + "/"
-    return {
-        "azure_portal": "https://portal.azure.com/",
-        "resource_manager": arm,
-        "active_directory": cloud.authority_host.rstrip("/") + "/",
-        "aml_resource_id": "https://ml.azure.com/",
-        "storage_endpoint": "core.windows.net",
-        "registry_discovery_endpoint": arm,
-    }
+    base.update({"resource_manager": arm, "active_directory": cloud.authority_host.rstrip("/") + "/"})
+    if cloud.name not in _environments:
+        base["registry_discovery_endpoint"] = arm
+    return base
 
 
 def _quiet_sdk_logs() -> None:
