@@ -10,7 +10,7 @@ import requests
 
 from tests.emulator.contract import ContractError, validate
 from tests.emulator.server import Emulator
-from tests.ops.arm.helpers import token
+from tests.ops.arm.helpers import deploy_endpoint, token
 
 JOB: dict[str, Any] = {
     "properties": {
@@ -134,3 +134,33 @@ def test_content_safety_only_exists_from_2024_04_01(azure_emulator: Emulator) ->
     )
     wrong_sku = {**body, "sku": {"name": "Standard"}}
     assert _put(azure_emulator, "/serverlessEndpoints/e3", wrong_sku, "2024-04-01").status_code == 400
+
+
+def test_marketplace_subscription_and_key_regeneration(azure_emulator: Emulator) -> None:
+    assert (
+        _put(azure_emulator, "/marketplaceSubscriptions/m1", {"properties": {}}, "2024-04-01").status_code
+        == 400
+    )
+    made = _put(
+        azure_emulator,
+        "/marketplaceSubscriptions/m1",
+        {"properties": {"modelId": "azureml://registries/partner/models/x"}},
+        "2024-04-01",
+    )
+    assert made.status_code == 201
+    assert made.json()["properties"]["marketplacePlan"]["publisherId"] == "azureml"
+    deploy_endpoint(azure_emulator, "bot")
+    sc = azure_emulator.scenario
+    url = (
+        f"{azure_emulator.base_url}{sc.workspace_id(sc.project_name)}/serverlessEndpoints/bot/regenerateKeys"
+    )
+    before = dict(azure_emulator.world.endpoints[("proj-foundry-dev", "bot")]["_keys"])
+    answer = requests.post(
+        url,
+        params={"api-version": "2024-04-01"},
+        json={"keyType": "Secondary"},
+        headers={"Authorization": f"Bearer {token(azure_emulator)}"},
+        verify=str(azure_emulator.certs.ca),
+        timeout=10,
+    ).json()
+    assert answer["primaryKey"] == before["primaryKey"] and answer["secondaryKey"] != before["secondaryKey"]
