@@ -23,7 +23,9 @@ from ops.commands.ml_names import (
 
 def test_job_name_is_stable_and_input_sensitive() -> None:
     inputs = {"model": "m", "train": "azureml:t:1", "hyperparameters": {"a": "1"}}
-    assert job_name("Phi-4-mini-instruct", inputs) == job_name("Phi-4-mini-instruct", dict(reversed(inputs.items())))
+    assert job_name("Phi-4-mini-instruct", inputs) == job_name(
+        "Phi-4-mini-instruct", dict(reversed(inputs.items()))
+    )
     assert job_name("Phi-4-mini-instruct", inputs).startswith("ft-phi-4-mini-instruct-")
     changed = {**inputs, "hyperparameters": {"a": "2"}}
     assert job_name("Phi-4-mini-instruct", inputs) != job_name("Phi-4-mini-instruct", changed)
@@ -37,7 +39,9 @@ def test_new_job_names_differ_each_time() -> None:
 
 
 def test_endpoint_name_fits_and_carries_model_hash() -> None:
-    name = endpoint_name("phi-4-mini-instruct-ft-a-very-long-suffix-indeed", "azureml://x/models/m/versions/1")
+    name = endpoint_name(
+        "phi-4-mini-instruct-ft-a-very-long-suffix-indeed", "azureml://x/models/m/versions/1"
+    )
     assert len(name) <= ENDPOINT_NAME_MAX
     assert name.endswith("-" + digest("azureml://x/models/m/versions/1")[:6])
     assert endpoint_name("m", "id-1") != endpoint_name("m", "id-2")
