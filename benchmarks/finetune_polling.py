@@ -28,7 +28,7 @@ class _Clock:
 
 def polls_per_hour(changes: int) -> int:
     """Polls the wait loop makes in one hour when the status changes `changes` times, evenly spread."""
-    from ops.azure.ml import JobInfo
+    from ops.azure.ml_records import JobInfo
     from ops.commands.job_watch import wait_for_job
 
     clock = _Clock()
@@ -52,7 +52,7 @@ def polls_per_hour(changes: int) -> int:
 def requests_per_poll() -> tuple[float, float]:
     """HTTP requests and seconds for one `get_job` through azure-ai-ml against the emulator."""
     from ops.app import App
-    from ops.azure.ml import FineTuneSpec
+    from ops.azure.ml_records import FineTuneSpec
     from tests.emulator.stack import EmulatedStack
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,10 +20,27 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ops.azure.ml_records import (
+    JOB_FAILED,
+    JOB_TERMINAL,
+    TOOL_TAG,
+    DataAssetInfo,
+    EndpointInfo,
+    FineTuneSpec,
+    JobInfo,
+    ModelVersionInfo,
+    ThrottledError,
+    WorkspaceInfo,
+    data_info,
+    endpoint_info,
+    is_finetuning,
+    job_info,
+    model_info,
+    version_key,
+)
 from ops.cloud import CloudSettings
 from ops.errors import AuthError, AzureError, JobFailedError, NotFoundError, UsageError
 
@@ -37,99 +54,23 @@ T = TypeVar("T")
 # One api-version for the generated ARM client: the first GA version whose serverless endpoints carry
 # contentSafety; it also has model/data version and container DELETE.
 ARM_API_VERSION = "2024-04-01"
-ENV_BLOB_ENDPOINT = (
-    "FOUNDRY_BLOB_ENDPOINT"  # account URL override (private link proxy, Azure Stack, emulator)
-)
 _AZUREML_CLOUD_ENV = "AZUREML_CURRENT_CLOUD"
 SLEEP: Callable[[float], None] = time.sleep  # between the adapter's own retries; tests replace it
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-TOOL_TAG = "foundry-ops"
-
-_ASSET_ARM_ID = re.compile(r"/workspaces/[^/]+/data/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$", re.I)
 _DATASTORE_PATH = re.compile(r"^azureml://datastores/(?P<ds>[^/]+)/paths/(?P<path>.+)$")
-JOB_TERMINAL = frozenset({"Completed", "Failed", "Canceled", "NotResponding", "Paused"})
-JOB_FAILED = frozenset({"Failed", "Canceled", "NotResponding"})
-
-
-class ThrottledError(AzureError):
-    """A transient answer (429/5xx) that outlasted the retries; says when the service wants us back."""
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class WorkspaceInfo:
-    name: str
-    location: str
-    workspace_id: str  # the GUID model ids are built from
-
-
-@dataclass(frozen=True)
-class DataAssetInfo:
-    name: str
-    version: str
-    path: str
-    tags: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ref(self) -> str:
-        return f"azureml:{self.name}:{self.version}"
-
-
-@dataclass(frozen=True)
-class JobInfo:
-    name: str
-    status: str
-    display_name: str | None
-    model: str | None
-    training_data: str | None
-    validation_data: str | None
-    output_model_name: str | None
-    compute: str | None
-    hyperparameters: dict[str, str]
-    tags: dict[str, str]
-    created: str | None
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in JOB_TERMINAL
-
-
-@dataclass(frozen=True)
-class ModelVersionInfo:
-    name: str
-    version: str
-    tags: dict[str, str]
-    job_name: str | None
-
-
-@dataclass(frozen=True)
-class EndpointInfo:
-    name: str
-    model_id: str | None
-    provisioning_state: str | None
-    endpoint_state: str | None
-    uri: str | None
-    content_safety: str | None
-    auth_mode: str | None
-    tags: dict[str, str]
-
-
-@dataclass(frozen=True)
-class FineTuneSpec:
-    """Everything a fine-tuning job is made of; the commands derive its name from these."""
-
-    name: str
-    display_name: str
-    model_uri: str
-    training_data: str
-    validation_data: str
-    output_model_name: str
-    hyperparameters: dict[str, str]
-    tags: dict[str, str]
-    compute: str | None = None  # ARM id of a cluster for managed compute; None = serverless
+__all__ = [  # the records live in ops.azure.ml_records; importable from here as well
+    "JOB_FAILED",
+    "JOB_TERMINAL",
+    "TOOL_TAG",
+    "DataAssetInfo",
+    "EndpointInfo",
+    "FineTuneSpec",
+    "JobInfo",
+    "MLWorkspaceClient",
+    "ModelVersionInfo",
+    "ThrottledError",
+    "WorkspaceInfo",
+]
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -331,7 +272,7 @@ class MLWorkspaceClient:
             )
         except NotFoundError:
             return None
-        return _data_info(data)
+        return data_info(data)
 
     def list_data(self) -> list[DataAssetInfo]:
         """Data asset versions this tool registered (tagged), newest first per name."""
@@ -344,7 +285,7 @@ class MLWorkspaceClient:
                         found.append(version)
             return found
 
-        return [_data_info(d) for d in self._call("listing data assets", run)]
+        return [data_info(d) for d in self._call("listing data assets", run)]
 
     def upload_data(
         self, local: Path, *, name: str, version: str, sha256: str, tags: dict[str, str]
@@ -371,7 +312,7 @@ class MLWorkspaceClient:
         created = self._call(
             f"registering data asset {name}:{version}", lambda: self.client.data.create_or_update(asset)
         )
-        return _data_info(created)
+        return data_info(created)
 
     def _blob_client(self, ds: Any, blob_path: str) -> Any:
         """A BlobClient on the datastore's container, with the datastore's secret or the user's token."""
@@ -459,7 +400,7 @@ class MLWorkspaceClient:
             return list(self.client.data.list(name=name))
 
         try:
-            return [_data_info(d) for d in self._call(f"listing versions of data asset {name}", run)]
+            return [data_info(d) for d in self._call(f"listing versions of data asset {name}", run)]
         except NotFoundError:
             return []
 
@@ -472,13 +413,13 @@ class MLWorkspaceClient:
 
     def get_job(self, name: str) -> JobInfo:
         job = self._call(f"reading job {name}", lambda: self.client.jobs.get(name))
-        return _job_info(job)
+        return job_info(job)
 
     def list_jobs(self) -> list[JobInfo]:
         def run() -> list[Any]:
-            return [j for j in self.client.jobs.list() if j is not None and _is_finetuning(j)]
+            return [j for j in self.client.jobs.list() if j is not None and is_finetuning(j)]
 
-        return [_job_info(j) for j in self._call("listing jobs", run)]
+        return [job_info(j) for j in self._call("listing jobs", run)]
 
     def submit_finetune(self, spec: FineTuneSpec) -> JobInfo:
         """Create the job under its deterministic name; a lost response is recovered by looking it up."""
@@ -513,7 +454,7 @@ class MLWorkspaceClient:
             if existing is not None:
                 return existing
             raise
-        return _job_info(created)
+        return job_info(created)
 
     def cancel_job(self, name: str) -> None:
         def run() -> None:
@@ -563,7 +504,7 @@ class MLWorkspaceClient:
             found = self._call(f"listing versions of model {name}", run)
         except NotFoundError:
             return []
-        return sorted((_model_info(m) for m in found), key=lambda m: _version_key(m.version))
+        return sorted((model_info(m) for m in found), key=lambda m: version_key(m.version))
 
     def delete_model_version(self, name: str, version: str) -> bool:
         """Delete a model version for real (ARM DELETE; the SDK can only archive)."""
@@ -597,13 +538,13 @@ class MLWorkspaceClient:
         ep = self._call(
             f"reading endpoint {name}", lambda: self.arm.serverless_endpoints.get(self._rg, self._ws, name)
         )
-        return _endpoint_info(ep)
+        return endpoint_info(ep)
 
     def list_endpoints(self) -> list[EndpointInfo]:
         def run() -> list[Any]:
             return list(self.arm.serverless_endpoints.list(self._rg, self._ws))
 
-        return [_endpoint_info(e) for e in self._call("listing endpoints", run)]
+        return [endpoint_info(e) for e in self._call("listing endpoints", run)]
 
     def create_endpoint(
         self,
@@ -738,87 +679,3 @@ def _translate_sdk_exception(what: str, exc: Exception) -> None:
 def _strip_prefix(exc: AzureError) -> str:
     text = str(exc)
     return text.split(" failed: ", 1)[1] if " failed: " in text else text
-
-
-def _version_key(version: str) -> tuple[int, str]:
-    return (int(version), "") if version.isdigit() else (10**9, version)
-
-
-def _data_info(data: Any) -> DataAssetInfo:
-    return DataAssetInfo(
-        name=str(data.name),
-        version=str(data.version),
-        path=str(getattr(data, "path", "") or ""),
-        tags={str(k): str(v) for k, v in (getattr(data, "tags", None) or {}).items()},
-    )
-
-
-def _input_uri(value: Any) -> str | None:
-    """Job inputs as users wrote them: ARM ids of data assets shown as azureml:NAME:VERSION."""
-    if value is None:
-        return None
-    path = getattr(value, "path", None) or getattr(value, "uri", None)
-    text = str(path) if path else str(value)
-    match = _ASSET_ARM_ID.search(text)
-    if match:
-        return f"azureml:{match['name']}:{match['version']}"
-    return text
-
-
-def _is_finetuning(job: Any) -> bool:
-    return (
-        type(job).__name__.endswith("FineTuningJob") or str(getattr(job, "type", "")).lower() == "finetuning"
-    )
-
-
-def _job_info(job: Any) -> JobInfo:
-    outputs = getattr(job, "outputs", None) or {}
-    registered = outputs.get("registered_model") if hasattr(outputs, "get") else None
-    creation = getattr(job, "creation_context", None)
-    created = getattr(creation, "created_at", None)
-    return JobInfo(
-        name=str(job.name),
-        status=_str_or_none(getattr(job, "status", None)) or "Unknown",
-        display_name=getattr(job, "display_name", None),
-        model=_input_uri(getattr(job, "model", None)),
-        training_data=_input_uri(getattr(job, "training_data", None)),
-        validation_data=_input_uri(getattr(job, "validation_data", None)),
-        output_model_name=getattr(registered, "name", None),
-        compute=getattr(job, "compute", None),
-        hyperparameters={str(k): str(v) for k, v in (getattr(job, "hyperparameters", None) or {}).items()},
-        tags={str(k): str(v) for k, v in (getattr(job, "tags", None) or {}).items()},
-        created=str(created) if created else None,
-    )
-
-
-def _model_info(model: Any) -> ModelVersionInfo:
-    tags = {str(k): str(v) for k, v in (getattr(model, "tags", None) or {}).items()}
-    return ModelVersionInfo(
-        name=str(model.name),
-        version=str(model.version),
-        tags=tags,
-        job_name=getattr(model, "job_name", None),
-    )
-
-
-def _endpoint_info(ep: Any) -> EndpointInfo:
-    props = getattr(ep, "properties", None)
-    settings = getattr(props, "model_settings", None)
-    inference = getattr(props, "inference_endpoint", None)
-    safety = getattr(props, "content_safety", None)
-    return EndpointInfo(
-        name=str(ep.name),
-        model_id=getattr(settings, "model_id", None),
-        provisioning_state=_str_or_none(getattr(props, "provisioning_state", None)),
-        endpoint_state=_str_or_none(getattr(props, "endpoint_state", None)),
-        uri=getattr(inference, "uri", None),
-        content_safety=_str_or_none(getattr(safety, "content_safety_status", None)),
-        auth_mode=_str_or_none(getattr(props, "auth_mode", None)),
-        tags={str(k): str(v) for k, v in (getattr(ep, "tags", None) or {}).items()},
-    )
-
-
-def _str_or_none(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))

@@ -18,7 +18,7 @@ from ops.options import output_option, pass_app, stack_options
 
 if TYPE_CHECKING:
     from ops.app import App
-    from ops.azure.ml import DataAssetInfo
+    from ops.azure.ml_records import DataAssetInfo
 
 _NAME_RULE = "letters, digits, '-' and '_' (at most 255)"
 

@@ -18,7 +18,7 @@ from ops.options import confirm, output_option, pass_app, stack_options, yes_opt
 
 if TYPE_CHECKING:
     from ops.app import App
-    from ops.azure.ml import EndpointInfo
+    from ops.azure.ml_records import EndpointInfo
 
 NAME_ATTEMPTS = 3  # serverless endpoint names are unique beyond the project: try a few derived names
 ENDPOINT_COLUMNS = ("name", "model", "state", "content_safety", "uri")

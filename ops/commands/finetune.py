@@ -24,7 +24,7 @@ from ops.output import key_values
 
 if TYPE_CHECKING:
     from ops.app import App
-    from ops.azure.ml import JobInfo
+    from ops.azure.ml_records import JobInfo
 
 POLL_INTERVAL = click.option(
     "--poll-interval",
@@ -159,7 +159,7 @@ def submit(
         )
         job = existing
     else:
-        from ops.azure.ml import FineTuneSpec
+        from ops.azure.ml_records import FineTuneSpec
 
         spec = FineTuneSpec(
             name=name,

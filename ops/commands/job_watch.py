@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ops.azure.ml import JOB_FAILED, JobInfo
+from ops.azure.ml_records import JOB_FAILED, JobInfo
 from ops.errors import AzureError, JobFailedError
 
 

@@ -21,17 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ops.azure.ml_records import TOOL_TAG
 from ops.commands.job_watch import Backoff, Clock, SystemClock
 from ops.errors import AzureError, ToolkitError, UsageError
 from ops.options import confirm, output_option, pass_app, stack_options, yes_option
 
 if TYPE_CHECKING:
     from ops.app import App
-    from ops.azure.ml import EndpointInfo
+    from ops.azure.ml_records import EndpointInfo
 
 CLOCK: Clock = SystemClock()  # tests replace this so that waiting never sleeps for real
 ENDPOINT_GONE_TIMEOUT = 1800.0
-TOOL_TAG = "foundry-ops"
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ops.azure.ml import JobInfo
+from ops.azure.ml_records import JobInfo
 from ops.commands.job_watch import Backoff, wait_for_job
 from ops.errors import AzureError, JobFailedError
 
@@ -116,7 +116,7 @@ def test_timeout_says_how_to_resume() -> None:
 
 
 def test_retry_after_of_a_throttled_read_is_honoured() -> None:
-    from ops.azure.ml import ThrottledError
+    from ops.azure.ml_records import ThrottledError
 
     clock = FakeClock()
     result = wait_for_job(
