@@ -1,8 +1,8 @@
-"""How many requests `finetune wait` costs per job-hour, and what one poll costs through azure-ai-ml.
+"""How many requests `finetune wait` costs per job-hour, and what one poll costs through the adapter.
 
 Figures: polls per hour of waiting for a job whose status changes k times in that hour (default
 backoff: 5 s, x1.5 while unchanged, capped at 60 s, back to 5 s on every change); HTTP requests per
-poll measured through the real SDK against the emulator (azure-ai-ml's jobs.get reads a job twice);
+poll measured through the real SDK against the emulator (one GET at the preview api-version; azure-ai-ml jobs.get would make two);
 the resulting requests per job-hour; and the time to build the project's MLClient and read one job.
 Run: `python -m benchmarks.finetune_polling`.
 """
@@ -92,7 +92,7 @@ def requests_per_poll() -> tuple[float, float]:
 
 def main() -> None:
     per_poll, first = requests_per_poll()
-    print(f"HTTP requests per poll (azure-ai-ml jobs.get): {per_poll:.1f}")
+    print(f"HTTP requests per poll (MLWorkspaceClient.get_job): {per_poll:.1f}")
     print(f"first job look-up incl. MLClient construction and token: {first * 1000:.0f} ms")
     for changes in (0, 2, 4):
         polls = polls_per_hour(changes)

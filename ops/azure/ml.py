@@ -36,8 +36,8 @@ from ops.azure.ml_records import (
     WorkspaceInfo,
     data_info,
     endpoint_info,
-    is_finetuning,
     job_info,
+    job_info_rest,
     model_info,
     version_key,
 )
@@ -54,6 +54,9 @@ T = TypeVar("T")
 # One api-version for the generated ARM client: the first GA version whose serverless endpoints carry
 # contentSafety; it also has model/data version and container DELETE.
 ARM_API_VERSION = "2024-04-01"
+JOBS_API_VERSION = (
+    "2024-10-01-preview"  # what azure-ai-ml submits FineTuning jobs at; absent from GA versions
+)
 _AZUREML_CLOUD_ENV = "AZUREML_CURRENT_CLOUD"
 SLEEP: Callable[[float], None] = time.sleep  # between the adapter's own retries; tests replace it
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -113,6 +116,7 @@ class MLWorkspaceClient:
         self._sleep = sleep or (lambda seconds: SLEEP(seconds))
         self._client: Any = None
         self._arm: Any = None
+        self._jobs_api: Any = None
         self._saved_cloud_env: str | None = None
         self._cloud_env_touched = False
         self._workspace: WorkspaceInfo | None = None
@@ -159,27 +163,40 @@ class MLWorkspaceClient:
     def arm(self) -> Any:
         """The SDK's generated ARM client, for what its entities cannot express (see module doc)."""
         if self._arm is None:
-            from azure.ai.ml._restclient.arm_ml_service import MachineLearningServicesMgmtClient
-
-            _quiet_sdk_logs()
-
-            self._arm = MachineLearningServicesMgmtClient(
-                credential=self.credential,
-                subscription_id=self.outputs.subscription_id,
-                base_url=self.cloud.arm_endpoint.rstrip("/"),
-                credential_scopes=[self.cloud.arm_scope],
-                api_version=ARM_API_VERSION,
-                **self._common_kwargs(),
-            )
+            self._arm = self._generated_client(ARM_API_VERSION)
         return self._arm
 
+    @property
+    def jobs_api(self) -> Any:
+        """The generated client at the preview api-version fine-tuning jobs exist in.
+
+        Reading a job through it is one GET; azure-ai-ml's `jobs.get` makes two (a GA read, then the
+        preview read for a FineTuning job), which would double the polling traffic of `finetune wait`.
+        """
+        if self._jobs_api is None:
+            self._jobs_api = self._generated_client(JOBS_API_VERSION)
+        return self._jobs_api
+
+    def _generated_client(self, api_version: str) -> Any:
+        from azure.ai.ml._restclient.arm_ml_service import MachineLearningServicesMgmtClient
+
+        _quiet_sdk_logs()
+        return MachineLearningServicesMgmtClient(
+            credential=self.credential,
+            subscription_id=self.outputs.subscription_id,
+            base_url=self.cloud.arm_endpoint.rstrip("/"),
+            credential_scopes=[self.cloud.arm_scope],
+            api_version=api_version,
+            **self._common_kwargs(),
+        )
+
     def close(self) -> None:
-        for client in (self._client, self._arm):
+        for client in (self._client, self._arm, self._jobs_api):
             closer = getattr(client, "close", None)
             if callable(closer):
                 with suppress(Exception):  # closing must never mask the command's own outcome
                     closer()
-        self._client = self._arm = None
+        self._client = self._arm = self._jobs_api = None
         if self._cloud_env_touched:
             if self._saved_cloud_env is None:
                 os.environ.pop(_AZUREML_CLOUD_ENV, None)
@@ -412,14 +429,19 @@ class MLWorkspaceClient:
             return None
 
     def get_job(self, name: str) -> JobInfo:
-        job = self._call(f"reading job {name}", lambda: self.client.jobs.get(name))
-        return job_info(job)
+        return job_info_rest(self._get_rest_job(name))
+
+    def _get_rest_job(self, name: str) -> Any:
+        return self._call(f"reading job {name}", lambda: self.jobs_api.jobs.get(self._rg, self._ws, name))
 
     def list_jobs(self) -> list[JobInfo]:
-        def run() -> list[Any]:
-            return [j for j in self.client.jobs.list() if j is not None and is_finetuning(j)]
+        """Fine-tuning jobs of the project, newest first (the service filters by job type)."""
 
-        return [job_info(j) for j in self._call("listing jobs", run)]
+        def run() -> list[Any]:
+            return list(self.jobs_api.jobs.list(self._rg, self._ws, job_type="FineTuning"))
+
+        found = [job_info_rest(j) for j in self._call("listing jobs", run)]
+        return sorted(found, key=lambda j: j.created or "", reverse=True)
 
     def submit_finetune(self, spec: FineTuneSpec) -> JobInfo:
         """Create the job under its deterministic name; a lost response is recovered by looking it up."""
@@ -469,10 +491,10 @@ class MLWorkspaceClient:
 
     def _job_property_error(self, name: str) -> str | None:
         try:
-            job = self._call(f"reading job {name}", lambda: self.client.jobs.get(name))
+            job = self._get_rest_job(name)
         except Exception:
             return None
-        props = getattr(job, "properties", None) or {}
+        props = getattr(job.properties, "properties", None) or {}
         for key, value in props.items():
             if value and ("failure" in key.lower() or "error" in key.lower()):
                 return _one_line(str(value))

@@ -125,12 +125,6 @@ def input_uri(value: Any) -> str | None:
     return text
 
 
-def is_finetuning(job: Any) -> bool:
-    return (
-        type(job).__name__.endswith("FineTuningJob") or str(getattr(job, "type", "")).lower() == "finetuning"
-    )
-
-
 def job_info(job: Any) -> JobInfo:
     outputs = getattr(job, "outputs", None) or {}
     registered = outputs.get("registered_model") if hasattr(outputs, "get") else None
@@ -147,6 +141,30 @@ def job_info(job: Any) -> JobInfo:
         compute=getattr(job, "compute", None),
         hyperparameters={str(k): str(v) for k, v in (getattr(job, "hyperparameters", None) or {}).items()},
         tags={str(k): str(v) for k, v in (getattr(job, "tags", None) or {}).items()},
+        created=str(created) if created else None,
+    )
+
+
+def job_info_rest(job: Any) -> JobInfo:
+    """A job as the generated REST client returns it (JobBase with FineTuningJob properties)."""
+    props = job.properties
+    details = getattr(props, "fine_tuning_details", None)
+    outputs = getattr(props, "outputs", None) or {}
+    registered = outputs.get("registered_model") if hasattr(outputs, "get") else None
+    created = getattr(getattr(job, "system_data", None), "created_at", None)
+    return JobInfo(
+        name=str(job.name),
+        status=str_or_none(getattr(props, "status", None)) or "Unknown",
+        display_name=getattr(props, "display_name", None),
+        model=input_uri(getattr(details, "model", None)),
+        training_data=input_uri(getattr(details, "training_data", None)),
+        validation_data=input_uri(getattr(details, "validation_data", None)),
+        output_model_name=getattr(registered, "asset_name", None),
+        compute=getattr(props, "compute_id", None),
+        hyperparameters={
+            str(k): str(v) for k, v in (getattr(details, "hyper_parameters", None) or {}).items()
+        },
+        tags={str(k): str(v) for k, v in (getattr(props, "tags", None) or {}).items()},
         created=str(created) if created else None,
     )
 

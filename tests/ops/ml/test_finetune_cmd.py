@@ -237,7 +237,7 @@ def test_polling_backs_off_and_resets_on_status_change(
     emulated_stack: EmulatedStack, assets: tuple[str, str], clock: FakeClock
 ) -> None:
     emulator = emulated_stack.emulator
-    emulator.settings.polls_per_step = 8  # azure-ai-ml makes two GETs per jobs.get: 4 polls per step
+    emulator.settings.polls_per_step = 4  # one GET per poll: a status lasts 4 polls
     train, valid = assets
     job = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
     run = invoke("finetune", "wait", job.json()["name"])
