@@ -1,13 +1,15 @@
 """azure-ai-ml adapter for the stack's PROJECT workspace: data, datastore upload, jobs, models, endpoints.
 
-The only module that touches azure-ai-ml types. Commands get plain dataclasses back and domain
-errors (ops.errors) instead of SDK exceptions. Calls that are safe to repeat are retried on
+The only module that touches azure-ai-ml types. Commands get plain records (ops/azure/ml_records.py)
+back and domain errors (ops.errors) instead of SDK exceptions. Calls that are safe to repeat are retried on
 transient faults on top of azure-core's own retry policy; everything else is made safe to repeat by
 the commands (deterministic names, look-up before create).
 
-Two SDK gaps are bridged with the SDK's own generated ARM client (azure.ai.ml._restclient):
+Three SDK gaps are bridged with the SDK's own generated ARM client (azure.ai.ml._restclient):
 serverless endpoints are created at an api-version that carries `contentSafety` (the SDK entity has
-no such field), and model/data versions are deleted for real (the SDK only archives).
+no such field); model/data versions are deleted for real (the SDK only archives); and jobs are read
+with one GET at the preview api-version FineTuning lives in (the SDK's `jobs.get` makes two).
+Submitting a job, data assets, datastores and models go through MLClient itself.
 """
 
 from __future__ import annotations
