@@ -83,7 +83,7 @@ def test_finetuning_job_progresses_and_registers_a_model(ml: Any, azure_emulator
 
 def test_job_fail_fault_carries_the_service_message(ml: Any, azure_emulator: Emulator) -> None:
     azure_emulator.faults.add(
-        "job_fail", method="PUT", path="/jobs/", message="Training data has invalid schema"
+        "job_fail", method="PUT", path="/jobs/", code="UserError", message="Training data has invalid schema"
     )
     job = _submit(ml, _data(ml))
     for _ in range(10):
@@ -92,6 +92,11 @@ def test_job_fail_fault_carries_the_service_message(ml: Any, azure_emulator: Emu
             break
     assert got.status == "Failed"
     assert got.properties["azureml.failureReason"] == "Training data has invalid schema"
+    details = ml.jobs._runs_operations.get_run_details(job.name)  # run history, via the discoveryUrl
+    assert (details.error.error.code, details.error.error.message) == (
+        "UserError",
+        "Training data has invalid schema",
+    )
     assert azure_emulator.world.models == {}
 
 

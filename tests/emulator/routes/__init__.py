@@ -10,6 +10,7 @@ from tests.emulator.routes import (
     common,
     control,
     endpoints,
+    history,
     identity,
     inference,
     jobs,
@@ -18,6 +19,6 @@ from tests.emulator.routes import (
 
 def build_router(ctx: common.Context) -> Router:
     router = Router()
-    for module in (control, identity, arm, authorization, assets, jobs, endpoints, inference):
+    for module in (control, identity, arm, authorization, assets, jobs, history, endpoints, inference):
         module.register(router, ctx)
     return router

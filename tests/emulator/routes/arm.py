@@ -197,14 +197,14 @@ def seed_workspaces(ctx: Context) -> None:
     vault_id = f"{sc.rg_id}/providers/Microsoft.KeyVault/vaults/{sc.key_vault}"
     for name, kind in ((sc.hub_name, "Hub"), (sc.project_name, "Project")):
         guid = sc.workspace_guid(name)
-        region_api = f"https://{sc.location}.api.azureml.ms"
         props: dict[str, Any] = {
             "friendlyName": name,
             "workspaceId": guid,
             "provisioningState": "Succeeded",
             "storageAccount": storage_id,
             "keyVault": vault_id,
-            "discoveryUrl": f"{region_api}/discovery",
+            # The region's API host in Azure; here the emulator serves discovery and run history itself.
+            "discoveryUrl": f"{ctx.base_url}/discovery",
             "mlFlowTrackingUri": f"azureml://{sc.location}.api.azureml.ms/mlflow/v1.0{sc.workspace_id(name)}",
             "publicNetworkAccess": "Enabled",
             "systemDatastoresAuthMode": "identity",

@@ -73,6 +73,7 @@ def register(router: Router, ctx: Context) -> None:
                 "step": 0,
                 "polls": 0,
                 "fail_message": fail.message if fail else None,
+                "fail_code": fail.code if fail else None,
                 "view": {
                     "id": f"{ws['id']}/jobs/{k[1]}",
                     "name": k[1],
