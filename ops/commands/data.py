@@ -167,3 +167,36 @@ def split(
 from ops.commands.data_upload import upload  # noqa: E402  (talks to Azure; kept in its own module)
 
 data.add_command(upload)
+
+
+@data.command()
+@click.argument("train", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("validation", type=click.Path(dir_okay=True, path_type=str))
+@click.option(
+    "--max-listed", type=int, default=None, help="Shared examples listed (default 20); all are counted."
+)
+@output_option
+@pass_app
+def overlap(app: App, train: str, validation: str, max_listed: int | None) -> None:
+    """Find training examples that also occur in the VALIDATION file (same roles and contents).
+
+    Shared examples make validation loss look better than the model is. Exit status 1 when any is found.
+    """
+    from ops.data.overlap import find_overlap
+    from ops.data.rules import DEFAULT_ISSUE_CAP
+    from ops.output import table
+
+    _positive(max_listed, "--max-listed")
+    result = find_overlap(train, validation, cap=max_listed or DEFAULT_ISSUE_CAP)
+    summary = key_values(
+        {
+            "train": f"{result.train} ({result.train_examples:,} examples)",
+            "validation": f"{result.validation} ({result.validation_examples:,} examples)",
+            "shared": f"{result.shared:,} training example(s) also in the validation file",
+        }
+    )
+    rows = [{"train line": t, "validation line": v} for t, v in result.pairs]
+    text = summary + ("\n\n" + table(rows) if rows else "")
+    app.output.result(result.to_dict(), text=text)
+    if not result.ok:
+        click.get_current_context().exit(1)

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 BUCKETS = 64
 SPILL_AFTER = 1 << 18  # pairs held in memory before the buckets go to disk (4 MB)
@@ -68,8 +68,12 @@ class DuplicateFinder:
                     yield from zip(digests, lines, strict=True)
         yield from zip(self._digests[b], self._lines[b], strict=True)
 
-    def duplicates(self, cap: int) -> tuple[int, list[tuple[int, int]]]:
-        """(how many examples repeat an earlier one, the first `cap` as (line, original line))."""
+    def duplicates(
+        self, cap: int, keep: Callable[[int, int], bool] | None = None
+    ) -> tuple[int, list[tuple[int, int]]]:
+        """(how many examples repeat an earlier one, the first `cap` as (line, original line)).
+
+        `keep(line, original)` narrows which repeats count (e.g. only across two files)."""
         total = 0
         firsts: list[list[tuple[int, int]]] = []
         for b in range(self.buckets):
@@ -77,7 +81,7 @@ class DuplicateFinder:
             found: list[tuple[int, int]] = []
             for digest, line in self._bucket(b):
                 original = seen.setdefault(digest, line)
-                if original != line:
+                if original != line and (keep is None or keep(line, original)):
                     total += 1
                     if len(found) < cap:
                         found.append((line, original))
