@@ -1,0 +1,41 @@
+"""`make demo` keeps working: `python -m demo` runs the installed CLI through the whole flow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.emulator.azurite import Azurite
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(not Azurite.available(), reason="Azurite is not installed (make install)")
+def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FOUNDRY_", "AZURE_", "AZUREML_"))}
+    env["TMPDIR"] = str(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "demo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    out = proc.stdout
+    assert out.rstrip().endswith("demo passed")
+    assert "left after teardown: 0 endpoints, 0 models, 0 data assets" in out
+    assert "jobs created: 1; endpoints created: 1" in out
+    assert "Traceback" not in out + proc.stderr
+    assert "(hidden)" in out
+    from tests.emulator.stack import AZURITE_KEY
+    from tests.emulator.state import Scenario
+
+    for secret in (Scenario().client_secret, AZURITE_KEY):
+        assert secret not in out + proc.stderr
