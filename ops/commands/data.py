@@ -164,11 +164,6 @@ def split(
     app.output.result(result.to_dict(), text=key_values(rows))
 
 
-from ops.commands.data_upload import upload  # noqa: E402  (talks to Azure; kept in its own module)
-
-data.add_command(upload)
-
-
 @data.command()
 @click.argument("train", type=click.Path(dir_okay=True, path_type=str))
 @click.argument("validation", type=click.Path(dir_okay=True, path_type=str))
@@ -200,3 +195,8 @@ def overlap(app: App, train: str, validation: str, max_listed: int | None) -> No
     app.output.result(result.to_dict(), text=text)
     if not result.ok:
         click.get_current_context().exit(1)
+
+
+from ops.commands.data_upload import upload  # noqa: E402  (talks to Azure; kept in its own module)
+
+data.add_command(upload)
