@@ -8,6 +8,7 @@ existing job unless --new.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from dataclasses import asdict
@@ -208,7 +209,7 @@ def _resolve_data(
                 out_dir=tmp,
                 model=model,
             )
-            base = data_name(train_path)
+            base = re.sub(r"[-_.]?train(ing)?$", "", data_name(train_path), flags=re.I) or "dataset"
             t_asset, _ = register_file(app, Path(result.train.path), f"{base}-train", model=model)
             v_asset, _ = register_file(
                 app, Path(result.validation.path), f"{base}-validation", model=model, validation=True
