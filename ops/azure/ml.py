@@ -246,8 +246,8 @@ class MLWorkspaceClient:
                 if status == 403:
                     raise AzureError(
                         f"{what}: access denied ({_service_message(exc)})",
-                        hint="the workflow needs Azure AI Developer on the stack's resource group; "
-                        "see `foundry-ops preflight`",
+                        hint="the workflow needs Azure AI Developer on the stack's resource group, and "
+                        "uploads Storage Blob Data Contributor on its storage account; see `foundry-ops preflight`",
                     ) from None
                 if retry and status in _TRANSIENT_STATUS and attempt <= self._retries:
                     self._sleep(_retry_after(exc, attempt))
