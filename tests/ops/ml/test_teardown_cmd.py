@@ -186,3 +186,20 @@ def test_destroy_stack_failure_and_usage(
     assert failed.code == 1
     assert "pulumi destroy of stack 'dev' failed (exit 255)" in failed.err
     assert "run the same teardown command again to resume" in failed.err
+
+
+def test_failed_endpoint_deletion_is_reported_then_resumed(
+    emulated_stack: EmulatedStack, deployed: dict[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.faults.add("lro_fail", method="DELETE", path="/serverlessEndpoints/", message="Deletion failed")
+    failed = invoke("teardown", "--yes", "--delete-models")
+    assert failed.code == 1, failed
+    assert "Deletion failed" in failed.err and "run the same teardown command again" in failed.err
+    assert emulator.world.models  # nothing after the failed step was attempted
+    assert emulator.count("DELETE", "/models/") == 0
+    emulator.faults.add("reset", method="GET", path="/serverlessEndpoints$", count=1)
+    resumed = invoke("teardown", "--yes", "--delete-models", "-o", "json")
+    assert resumed.code == 0, resumed
+    assert emulator.world.endpoints == {} and emulator.world.models == {}
+    assert emulator.count("DELETE", "/serverlessEndpoints/") == 2
