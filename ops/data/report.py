@@ -58,6 +58,7 @@ class ValidationReport:
     listed_per_category: int
     tokens: TokenStats | None = None
     estimate: Estimate | None = None
+    profile: dict[str, Any] | None = None  # messages per valid example, how many have a system message
 
     @property
     def ok(self) -> bool:
@@ -79,6 +80,7 @@ class ValidationReport:
             "listed_per_category": self.listed_per_category,
             "tokens": self.tokens.to_dict() if self.tokens else None,
             "estimate": self.estimate.to_dict() if self.estimate else None,
+            "profile": self.profile,
         }
 
 
@@ -98,6 +100,12 @@ def summary_rows(report: ValidationReport) -> dict[str, str]:
         "model": report.model,
         "examples": f"{report.examples:,} ({report.valid_examples:,} valid)",
     }
+    if report.profile and report.valid_examples:
+        m = report.profile["messages_per_example"]
+        rows["messages"] = (
+            f"per valid example min {m['min']}, p50 {m['p50']}, max {m['max']}; "
+            f"{report.profile['with_system_message']:,} with a system message"
+        )
     t = report.tokens
     if t is not None:
         rows["tokens"] = (

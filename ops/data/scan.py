@@ -39,6 +39,7 @@ class RangeResult:
     with_system: int = 0
     token_histogram: Counter[int] = field(default_factory=Counter)
     tokens_total: int = 0
+    message_histogram: Counter[int] = field(default_factory=Counter)  # messages per valid example
 
     def add(self, line: int, category: str, message: str, cap: int) -> None:
         self.counts[category] += 1
@@ -75,6 +76,7 @@ def scan_range(
     digests, digest_lines = result.digests, result.digest_lines
     systems: dict[str, list[int]] = {}
     histogram = result.token_histogram
+    messages_per_example = result.message_histogram
     count_example = counter.count_example if counter is not None else None
     context = counter.context_length if counter is not None else 0
     model = counter.model if counter is not None else ""
@@ -170,6 +172,7 @@ def scan_range(
                             cap,
                         )
                 valid += 1
+                messages_per_example[len(turns)] += 1
                 if stable_digests:
                     digests.append(int.from_bytes(example_key(turns), "big"))
                 else:

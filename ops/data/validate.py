@@ -119,6 +119,7 @@ def validate_file(
         listed_per_category=cap,
         tokens=stats,
         estimate=estimate,
+        profile=_profile(merged),
     )
 
 
@@ -174,6 +175,7 @@ class _Merged:
         self.with_system = 0
         self.histogram: Counter[int] = Counter()
         self.tokens_total = 0
+        self.messages: Counter[int] = Counter()
 
     def add(self, r: RangeResult, dups: DuplicateFinder) -> None:
         offset = self.lines
@@ -196,6 +198,7 @@ class _Merged:
         self.with_system += r.with_system
         self.histogram.update(r.token_histogram)
         self.tokens_total += r.tokens_total
+        self.messages.update(r.message_histogram)
         self.lines += r.lines
         self.examples += r.examples
         self.valid += r.valid
@@ -241,29 +244,41 @@ class _Merged:
         return errors, warnings
 
 
-def _token_stats(counter: TokenCounter, histogram: Counter[int], total: int) -> TokenStats:
+def percentile(histogram: Counter[int], q: float) -> int:
+    """Nearest-rank percentile of the values counted in `histogram` (0 when empty)."""
     n = sum(histogram.values())
-    values = sorted(histogram.items())
+    if not n:
+        return 0
+    wanted = max(1, math.ceil(q * n))
+    seen = 0
+    for value, count in sorted(histogram.items()):
+        seen += count
+        if seen >= wanted:
+            return value
+    return max(histogram)  # pragma: no cover - unreachable: the counts add up to n
 
-    def rank(q: float) -> int:
-        if not n:
-            return 0
-        wanted = max(1, math.ceil(q * n))
-        seen = 0
-        for value, count in values:
-            seen += count
-            if seen >= wanted:
-                return value
-        return values[-1][0]
 
+def _token_stats(counter: TokenCounter, histogram: Counter[int], total: int) -> TokenStats:
     return TokenStats(
         tokenizer=counter.tokenizer,
         exact=counter.exact,
         method=counter.method,
         context_length=counter.context_length,
         total=total,
-        min=values[0][0] if values else 0,
-        p50=rank(0.5),
-        p95=rank(0.95),
-        max=values[-1][0] if values else 0,
+        min=min(histogram, default=0),
+        p50=percentile(histogram, 0.5),
+        p95=percentile(histogram, 0.95),
+        max=max(histogram, default=0),
     )
+
+
+def _profile(merged: _Merged) -> dict[str, object]:
+    h = merged.messages
+    return {
+        "messages_per_example": {
+            "min": min(h, default=0),
+            "p50": percentile(h, 0.5),
+            "max": max(h, default=0),
+        },
+        "with_system_message": merged.with_system,
+    }

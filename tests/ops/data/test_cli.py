@@ -37,6 +37,7 @@ def test_validate_clean_file_table(workdir: Path) -> None:
         "file      valid.jsonl (3.3 KB, 12 lines)\n"
         "model     Phi-4-mini-instruct\n"
         "examples  12 (12 valid)\n"
+        "messages  per valid example min 3, p50 3, max 3; 12 with a system message\n"
         "tokens    564 total; per example min 47, p50 47, p95 47, max 47 (context 131,072)\n"
         "counted   exact: o200k_base with the phi-4-mini chat template's tokens\n"
         "estimate  564 tokens x 1 epoch = 564 billed (no price given: --price-per-1k-tokens or "
@@ -90,6 +91,10 @@ def test_validate_json_shape(workdir: Path) -> None:
     }
     assert data["estimate"]["billed_tokens"] == 337
     assert data["estimate"]["cost"] is None
+    assert data["profile"] == {
+        "messages_per_example": {"min": 2, "p50": 3, "max": 3},
+        "with_system_message": 7,
+    }
 
 
 def test_validate_structure_only_json(workdir: Path) -> None:
