@@ -8,7 +8,6 @@ the edge, and nowhere else.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import Any
 
 import click
@@ -57,26 +56,13 @@ class ToolkitGroup(click.Group):
         if target is None:
             return super().get_command(ctx, cmd_name)
         module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return None  # the group is not built yet in this version
-            raise
-        command: click.Command = getattr(module, attr)
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List commands from SHORT_HELP so that `--help` imports none of them."""
-        rows = [(name, SHORT_HELP.get(name, "")) for name in COMMANDS if self._exists(name)]
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
-
-    @staticmethod
-    def _exists(name: str) -> bool:
-        module_name = COMMANDS[name].split(":")[0]
-        return importlib.util.find_spec(module_name) is not None
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SHORT_HELP[name]) for name in COMMANDS])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
