@@ -88,6 +88,18 @@ def _level(mandatory: bool) -> EnforcementLevel:
     return EnforcementLevel.MANDATORY if mandatory else EnforcementLevel.ADVISORY
 
 
+def _common(rule: ResourceRule | StackRule) -> dict[str, Any]:
+    """What every policy of the pack shares: identity, level, severity, config schema, remediation."""
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": _level(rule.mandatory),
+        "config_schema": CONFIG_SCHEMA,
+        "severity": Severity.HIGH if rule.mandatory else Severity.MEDIUM,
+        "remediation_steps": rule.remediation,
+    }
+
+
 def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in rule.resource_types:
@@ -96,15 +108,7 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
         for message in rule.violations(args.resource_type, args.props, ctx):
             report_violation(message, None)
 
-    return ResourceValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=_level(rule.mandatory),
-        config_schema=CONFIG_SCHEMA,
-        severity=Severity.HIGH if rule.mandatory else Severity.MEDIUM,
-        remediation_steps=rule.remediation,
-    )
+    return ResourceValidationPolicy(validate=validate, **_common(rule))
 
 
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
@@ -114,15 +118,7 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
         for message, urn in rule.violations(resources, ctx):
             report_violation(message, urn)
 
-    return StackValidationPolicy(
-        name=rule.name,
-        description=rule.description,
-        validate=validate,
-        enforcement_level=_level(rule.mandatory),
-        config_schema=CONFIG_SCHEMA,
-        severity=Severity.HIGH if rule.mandatory else Severity.MEDIUM,
-        remediation_steps=rule.remediation,
-    )
+    return StackValidationPolicy(validate=validate, **_common(rule))
 
 
 def all_policies() -> list[Policy]:
