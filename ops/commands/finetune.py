@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ops.commands.job_watch import Backoff, Clock, SystemClock, wait_for_job
+from ops.commands.job_watch import Clock, SystemClock, wait_for_job
 from ops.commands.ml_names import data_name, digest, job_name, output_model_name
 from ops.errors import EXIT_INTERRUPTED, UsageError
 from ops.options import output_option, pass_app, stack_options
 from ops.output import key_values
+from ops.polling import INITIAL_INTERVAL, MAX_INTERVAL, policy_for
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -30,9 +31,10 @@ if TYPE_CHECKING:
 POLL_INTERVAL = click.option(
     "--poll-interval",
     type=click.FloatRange(0.1, 600),
-    default=5.0,
+    default=INITIAL_INTERVAL,
     show_default=True,
-    help="First wait between status checks, in seconds; it grows while nothing changes (up to 60 s).",
+    help="First wait between status checks, in seconds; it grows while nothing changes "
+    f"(up to {MAX_INTERVAL:g} s).",
 )
 CLOCK: Clock = SystemClock()  # tests replace this so that waiting never sleeps for real
 DEFAULT_VALIDATION_FRACTION = 0.1
@@ -295,7 +297,9 @@ def wait(app: App, job: str, timeout: float | None, poll_interval: float) -> Non
     _show_job(app, _job_dict(_wait(app, job, timeout, poll_interval=poll_interval)))
 
 
-def _wait(app: App, name: str, timeout: float | None = None, *, poll_interval: float = 5.0) -> JobInfo:
+def _wait(
+    app: App, name: str, timeout: float | None = None, *, poll_interval: float = INITIAL_INTERVAL
+) -> JobInfo:
     live = app.output.is_terminal() and not app.output.quiet
     state = {"width": 0}
 
@@ -319,7 +323,7 @@ def _wait(app: App, name: str, timeout: float | None = None, *, poll_interval: f
             app.ml.get_job,
             clock=CLOCK,
             report=report,
-            backoff=Backoff(initial=poll_interval, factor=1.5, maximum=max(60.0, poll_interval)),
+            backoff=policy_for(poll_interval).backoff(),
             timeout=timeout,
             error_message=app.ml.job_error,
         )

@@ -1,54 +1,29 @@
 """Wait for a fine-tuning job: polite polling, a live line on a terminal, plain lines in CI.
 
-Polling backs off while nothing changes and starts over when the status moves, so a long job costs few
-requests per hour; a Retry-After from the service wins over the schedule. The clock is injectable so
+The schedule is ops/polling.py's policy, shared with the deployment waits: it backs off while nothing
+changes and starts over when the status moves, so a long job costs few requests per hour; a longer
+Retry-After from the service wins over the schedule. The clock is injectable so
 tests never sleep for real. Transient read failures are reported and survived; Ctrl-C stops waiting,
 never the job.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
 from ops.azure.ml_records import JOB_FAILED, JobInfo
 from ops.errors import AzureError, JobFailedError
+from ops.polling import Backoff, Clock, SystemClock
 
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-@dataclass
-class Backoff:
-    """Poll interval: `initial`, times `factor` after every unchanged poll, capped at `maximum`."""
-
-    initial: float = 5.0
-    factor: float = 1.5
-    maximum: float = 60.0
-    current: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.current = self.initial
-
-    def reset(self) -> None:
-        self.current = self.initial
-
-    def next(self) -> float:
-        value = self.current
-        self.current = min(self.current * self.factor, self.maximum)
-        return value
+__all__ = [
+    "Backoff",
+    "Clock",
+    "JobGone",
+    "SystemClock",
+    "WaitResult",
+    "wait_for_job",
+]  # teardown imports these
 
 
 @dataclass
@@ -82,7 +57,6 @@ def wait_for_job(
     start = clock.now()
     polls = 0
     errors = 0
-    last_status: str | None = None
     while True:
         polls += 1
         try:
@@ -93,13 +67,10 @@ def wait_for_job(
             if errors >= max_consecutive_errors:
                 raise
             report(f"still waiting: could not read job {name} ({exc}); retrying", False)
-            clock.sleep(max(backoff.next(), float(getattr(exc, "retry_after", 0.0) or 0.0)))
+            clock.sleep(backoff.next(retry_after=float(getattr(exc, "retry_after", 0.0) or 0.0)))
             continue
         elapsed = clock.now() - start
-        changed = job.status != last_status
-        if changed:
-            backoff.reset()
-            last_status = job.status
+        changed = backoff.observe(job.status)
         report(f"job {name}: {job.status} ({_fmt_elapsed(elapsed)} elapsed)", changed)
         if job.terminal:
             if job.status in JOB_FAILED:
