@@ -12,6 +12,7 @@ from click.core import ParameterSource
 
 from ops.app import App
 from ops.output import Format
+from ops.polling import INITIAL_INTERVAL, MAX_INTERVAL
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,3 +100,15 @@ def confirm(app: App, question: str) -> None:
     if not sys.stdin.isatty():
         raise click.ClickException(f"{question} Refusing without a terminal; pass --yes to confirm.")
     click.confirm(question, abort=True, err=True)
+
+
+def poll_interval_option(func: F) -> F:
+    """`--poll-interval S` on every command that waits: the first interval of ops/polling.py's policy."""
+    return click.option(
+        "--poll-interval",
+        type=click.FloatRange(0.1, 600),
+        default=INITIAL_INTERVAL,
+        show_default=True,
+        help="First wait between status checks, in seconds; it grows while nothing changes "
+        f"(up to {MAX_INTERVAL:g} s).",
+    )(func)

@@ -45,6 +45,7 @@ from ops.azure.ml_records import (
 )
 from ops.cloud import CloudSettings
 from ops.errors import AuthError, AzureError, JobFailedError, NotFoundError, UsageError
+from ops.polling import DEFAULT_POLICY, PollPolicy
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -578,8 +579,12 @@ class MLWorkspaceClient:
         content_safety: bool,
         tags: dict[str, str],
         wait: bool,
+        policy: PollPolicy = DEFAULT_POLICY,
     ) -> EndpointInfo:
-        """PUT the endpoint with contentSafety in the same body; PUT is idempotent, so it is retried."""
+        """PUT the endpoint with contentSafety in the same body; PUT is idempotent, so it is retried.
+
+        With `wait`, the operation is polled on `policy`'s schedule (the one `finetune wait` uses).
+        """
         from azure.ai.ml._restclient.arm_ml_service import models as rest
 
         body = rest.ServerlessEndpoint(
@@ -602,7 +607,7 @@ class MLWorkspaceClient:
                 self._ws,
                 name,
                 body,
-                polling=wait,  # no background polling when not waiting
+                polling=self._lro_polling(policy) if wait else False,  # no background polling otherwise
             ),
         )
         if wait:
@@ -612,11 +617,12 @@ class MLWorkspaceClient:
                 raise JobFailedError(f"deployment of endpoint {name} failed: {_strip_prefix(exc)}") from None
         return self.get_endpoint(name)
 
-    def delete_endpoint(self, name: str, *, wait: bool = True) -> bool:
-        """Delete an endpoint; with wait, return only once the service no longer lists it."""
+    def delete_endpoint(self, name: str, *, wait: bool = True, policy: PollPolicy = DEFAULT_POLICY) -> bool:
+        """Delete an endpoint; with wait, return only once the deletion finished (polled on `policy`)."""
 
         def run() -> None:
-            poller = self.arm.serverless_endpoints.begin_delete(self._rg, self._ws, name, polling=wait)
+            polling = self._lro_polling(policy) if wait else False
+            poller = self.arm.serverless_endpoints.begin_delete(self._rg, self._ws, name, polling=polling)
             if wait:
                 poller.result()
 
@@ -625,6 +631,10 @@ class MLWorkspaceClient:
         except NotFoundError:
             return False
         return True
+
+    def _lro_polling(self, policy: PollPolicy) -> Any:
+        """azure-core's ARM LRO polling with the shared schedule instead of its own (Retry-After or 30 s)."""
+        return _policy_polling(policy, self._sleep, self.cloud.arm_endpoint.rstrip("/"))
 
     def endpoint_keys(self, name: str) -> dict[str, str]:
         """Primary and secondary key. listKeys is a POST but reads only, so it is safe to retry."""
@@ -683,6 +693,24 @@ def _retry_after(exc: Exception, attempt: int) -> float:
         except ValueError:
             pass
     return min(2.0 ** (attempt - 1), 30.0)
+
+
+def _policy_polling(policy: PollPolicy, sleep: Callable[[float], None], base_url: str) -> Any:
+    """An ARMPolling whose waits come from `policy`: back off while the operation's status stays, start
+    over when it moves, a longer Retry-After (or retry-after-ms) from the service wins."""
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+    class PolicyPolling(ARMPolling):  # type: ignore[misc]
+        def __init__(self) -> None:
+            # timeout=0: azure-core's _extract_delay then yields only the service's Retry-After
+            super().__init__(timeout=0, path_format_arguments={"endpoint": base_url})
+            self.backoff = policy.backoff()
+
+        def _delay(self) -> None:
+            self.backoff.observe(self.status())
+            sleep(self.backoff.next(retry_after=self._extract_delay()))
+
+    return PolicyPolling()
 
 
 def _translate_sdk_exception(what: str, exc: Exception) -> None:

@@ -3,6 +3,7 @@
 The service allows one deployment per custom model, so `create` first looks for an endpoint already
 serving the model and returns it. Content safety is set in the same PUT that creates the endpoint, so
 there is no moment in which a new endpoint runs unfiltered. Keys are printed only with --show-keys.
+Waiting (create --wait, delete) follows the same polling policy as `finetune wait` (ops/polling.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import click
 
 from ops.commands.ml_names import endpoint_name
 from ops.errors import AzureError, NotFoundError, UsageError
-from ops.options import confirm, output_option, pass_app, stack_options, yes_option
+from ops.options import confirm, output_option, pass_app, poll_interval_option, stack_options, yes_option
+from ops.polling import policy_for
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -40,11 +42,18 @@ def deploy() -> None:
     help="Azure AI Content Safety filtering on the endpoint.",
 )
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the endpoint is online.")
+@poll_interval_option
 @stack_options
 @output_option
 @pass_app
 def create(
-    app: App, job: str | None, model_ref: str | None, name: str | None, content_safety: bool, wait: bool
+    app: App,
+    job: str | None,
+    model_ref: str | None,
+    name: str | None,
+    content_safety: bool,
+    wait: bool,
+    poll_interval: float,
 ) -> None:
     """Deploy a fine-tuned model as a serverless endpoint (one per model; an existing one is returned).
 
@@ -58,12 +67,13 @@ def create(
     model_name, version = _model_for_job(app, job) if job else _model_from_ref(app, str(model_ref))
     model_id = app.ml.model_id(model_name, version)
     tags = {"model": model_name, "model_version": version, **({"job": job} if job else {})}
+    policy = policy_for(poll_interval)
     serving = [e for e in app.ml.list_endpoints() if e.model_id == model_id]
     if serving and (serving[0].provisioning_state or "").lower() == "failed":
         found = serving[0]
         app.output.progress(f"endpoint {found.name} failed to provision earlier; trying again ...")
         endpoint = app.ml.create_endpoint(
-            found.name, model_id, content_safety=content_safety, tags=tags, wait=wait
+            found.name, model_id, content_safety=content_safety, tags=tags, wait=wait, policy=policy
         )
         app.output.result(_endpoint_dict(endpoint))
         return
@@ -90,7 +100,7 @@ def create(
         )
         try:
             endpoint = app.ml.create_endpoint(
-                target, model_id, content_safety=content_safety, tags=tags, wait=wait
+                target, model_id, content_safety=content_safety, tags=tags, wait=wait, policy=policy
             )
         except AzureError as exc:
             if "not available" in str(exc) and i + 1 < len(candidates):
@@ -154,17 +164,18 @@ def show(app: App, name: str) -> None:
 @deploy.command("delete")
 @click.argument("name")
 @yes_option
+@poll_interval_option
 @stack_options
 @output_option
 @pass_app
-def delete(app: App, name: str) -> None:
+def delete(app: App, name: str, poll_interval: float) -> None:
     """Delete an endpoint and wait until it is gone (hosting is billed while it exists)."""
     endpoint = app.ml.find_endpoint(name)
     if endpoint is None:
         raise NotFoundError(f"endpoint {name} does not exist in the project")
     confirm(app, f"Delete endpoint {name} (serving {endpoint.model_id})?")
     app.output.progress(f"deleting endpoint {name} ...")
-    app.ml.delete_endpoint(name, wait=True)
+    app.ml.delete_endpoint(name, wait=True, policy=policy_for(poll_interval))
     app.output.result({"name": name, "deleted": True})
 
 

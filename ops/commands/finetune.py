@@ -20,22 +20,14 @@ import click
 from ops.commands.job_watch import Clock, SystemClock, wait_for_job
 from ops.commands.ml_names import data_name, digest, job_name, output_model_name
 from ops.errors import EXIT_INTERRUPTED, UsageError
-from ops.options import output_option, pass_app, stack_options
+from ops.options import output_option, pass_app, poll_interval_option, stack_options
 from ops.output import key_values
-from ops.polling import INITIAL_INTERVAL, MAX_INTERVAL, policy_for
+from ops.polling import INITIAL_INTERVAL, policy_for
 
 if TYPE_CHECKING:
     from ops.app import App
     from ops.azure.ml_records import JobInfo
 
-POLL_INTERVAL = click.option(
-    "--poll-interval",
-    type=click.FloatRange(0.1, 600),
-    default=INITIAL_INTERVAL,
-    show_default=True,
-    help="First wait between status checks, in seconds; it grows while nothing changes "
-    f"(up to {MAX_INTERVAL:g} s).",
-)
 CLOCK: Clock = SystemClock()  # tests replace this so that waiting never sleeps for real
 DEFAULT_VALIDATION_FRACTION = 0.1
 JOB_COLUMNS = ("name", "status", "model", "output_model", "created")
@@ -79,7 +71,7 @@ def finetune() -> None:
 @click.option("--suffix", help="Suffix of the fine-tuned model's name (default: a hash of the inputs).")
 @click.option("--wait", is_flag=True, help="Wait for the job to finish.")
 @click.option("--new", is_flag=True, help="Submit a new job even if one with the same inputs exists.")
-@POLL_INTERVAL
+@poll_interval_option
 @stack_options
 @output_option
 @pass_app
@@ -281,7 +273,7 @@ def show(app: App, job: str) -> None:
 @click.option(
     "--timeout", type=click.FloatRange(0, min_open=True), help="Give up waiting after this many seconds."
 )
-@POLL_INTERVAL
+@poll_interval_option
 @stack_options
 @output_option
 @pass_app
