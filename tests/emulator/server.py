@@ -52,6 +52,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "fault": None,
             "time": time.time(),
         }
+        clock = self.server.emulator.settings.clock
+        if clock is not None:
+            entry["at"] = clock()  # simulated time (tests/emulator/timeline.py)
         try:
             response = self.server.emulator.respond(request, entry)
         except _Reset:

@@ -11,8 +11,11 @@ import datetime as dt
 import hashlib
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.emulator.timeline import Timeline, status_at
 
 
 def now_iso() -> str:
@@ -131,6 +134,11 @@ class Settings:
     permissions_not_actions: list[str] = field(default_factory=lambda: list(CONTRIBUTOR_NOT_ACTIONS))
     # endpoint name -> {user prompt -> answer}; otherwise answers are derived from the prompt
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Simulated time (tests/emulator/timeline.py): with a clock, requests are logged with `at`, and
+    # non-empty timelines drive jobs / long-running operations by that clock instead of by poll counts.
+    clock: Callable[[], float] | None = None
+    job_timeline: Timeline = ()
+    lro_timeline: Timeline = ()
 
 
 @dataclass
@@ -145,6 +153,7 @@ class Operation:
     done: bool = False
     started: str = field(default_factory=now_iso)
     finish: Any = None  # callable(succeeded: bool) run once when the outcome is decided
+    started_at: float | None = None  # simulated start, when settings.lro_timeline drives it
 
 
 class World:
@@ -182,14 +191,22 @@ class World:
 
     def new_operation(self, kind: str, fail_message: str | None, finish: Any) -> Operation:
         op = Operation(str(uuid.uuid4()), kind, self.settings.lro_polls, fail_message, finish=finish)
+        if self.settings.clock is not None and self.settings.lro_timeline:
+            op.started_at = self.settings.clock()
         self.operations[op.id] = op
-        if op.polls_left <= 0:
+        if op.polls_left <= 0 or op.started_at is not None:
             self.advance_operation(op)
         return op
 
     def advance_operation(self, op: Operation) -> None:
         if op.done:
             return
+        if op.started_at is not None and self.settings.clock is not None:
+            status = status_at(self.settings.lro_timeline, self.settings.clock() - op.started_at)
+            if status not in ("Succeeded", "Failed", "Canceled"):
+                op.status = status
+                return
+            op.polls_left = 0
         if op.polls_left > 0:
             op.polls_left -= 1
             return

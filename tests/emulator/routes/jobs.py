@@ -18,6 +18,7 @@ from tests.emulator.routes.common import (
     workspace,
 )
 from tests.emulator.state import poll_headers
+from tests.emulator.timeline import status_at
 
 TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
 FAILURE_KEY = "azureml.failureReason"  # where the emulator puts the service's error text for a failed job
@@ -62,7 +63,8 @@ def register(router: Router, ctx: Context) -> None:
                     )
                 return Response(200, view(existing))
             stored = copy.deepcopy(props)
-            stored["status"] = world.settings.job_steps[0]
+            timed = world.settings.clock is not None and world.settings.job_timeline
+            stored["status"] = world.settings.job_timeline[0][1] if timed else world.settings.job_steps[0]
             stored.setdefault("properties", {})
             stored.setdefault("tags", {})
             stored["services"] = {
@@ -72,6 +74,7 @@ def register(router: Router, ctx: Context) -> None:
                 "submitted": copy.deepcopy(props),
                 "step": 0,
                 "polls": 0,
+                "created_at": world.settings.clock() if world.settings.clock else None,
                 "fail_message": fail.message if fail else None,
                 "fail_code": fail.code if fail else None,
                 "view": {
@@ -137,20 +140,27 @@ def register(router: Router, ctx: Context) -> None:
 
 
 def _advance(ctx: Context, ws_name: str, job: dict[str, Any]) -> None:
-    """One GET = one poll; every `polls_per_step` polls the job moves one status forward."""
+    """One GET = one poll; every `polls_per_step` polls the job moves one status forward (or, on a
+    simulated clock with `settings.job_timeline`, it is in whatever status the timeline says)."""
     props = job["view"]["properties"]
     if props["status"] in TERMINAL:
         return
     if job.get("cancel"):
         props["status"] = "Canceled"
         return
-    job["polls"] += 1
-    if job["polls"] < ctx.world.settings.polls_per_step:
-        return
-    job["polls"] = 0
-    steps = ctx.world.settings.job_steps
-    job["step"] = min(job["step"] + 1, len(steps) - 1)
-    status = steps[job["step"]]
+    settings = ctx.world.settings
+    if settings.job_timeline and settings.clock is not None and job.get("created_at") is not None:
+        status = status_at(settings.job_timeline, settings.clock() - job["created_at"])
+        if status == props["status"]:
+            return
+    else:
+        job["polls"] += 1
+        if job["polls"] < settings.polls_per_step:
+            return
+        job["polls"] = 0
+        steps = settings.job_steps
+        job["step"] = min(job["step"] + 1, len(steps) - 1)
+        status = steps[job["step"]]
     if status == "Completed" and job["fail_message"]:
         props["status"] = "Failed"
         props.setdefault("properties", {})[FAILURE_KEY] = job["fail_message"]
