@@ -1,9 +1,11 @@
 """How many requests `finetune wait` costs per job-hour, and what one poll costs through the adapter.
 
-Figures: polls per hour of waiting for a job whose status changes k times in that hour (default
-backoff: 5 s, x1.5 while unchanged, capped at 60 s, back to 5 s on every change); HTTP requests per
-poll measured through the real SDK against the emulator (one GET at the preview api-version; azure-ai-ml jobs.get would make two);
-the resulting requests per job-hour; and the time to build the project's MLClient and read one job.
+Figures: the polling budget of ops/polling.py (the policy `finetune wait` and the deployment waits
+share: 5 s, x1.5 while unchanged, capped at 60 s, back to 5 s on every change) -- worst-case polls per
+job-hour with k status changes, computed from the policy, next to the polls the real wait loop makes
+when the k changes are evenly spread; HTTP requests per poll measured through the real SDK against the
+emulator (one GET at the preview api-version; azure-ai-ml jobs.get would make two); the resulting
+requests per job-hour; the longest detection delay; and the time to build the MLClient and read one job.
 Run: `python -m benchmarks.finetune_polling`.
 """
 
@@ -91,13 +93,24 @@ def requests_per_poll() -> tuple[float, float]:
 
 
 def main() -> None:
+    from ops.polling import (
+        BUDGET_STATUS_CHANGES,
+        DEFAULT_POLICY,
+        MAX_DETECTION_DELAY,
+        STEADY_STATE_POLLS_PER_HOUR,
+    )
+
     per_poll, first = requests_per_poll()
     print(f"HTTP requests per poll (MLWorkspaceClient.get_job): {per_poll:.1f}")
     print(f"first job look-up incl. MLClient construction and token: {first * 1000:.0f} ms")
-    for changes in (0, 2, 4):
+    print(f"longest delay between a terminal state and the wait noticing it: {MAX_DETECTION_DELAY:g} s")
+    print(f"steady state (interval at its cap): {STEADY_STATE_POLLS_PER_HOUR} polls/hour")
+    for changes in BUDGET_STATUS_CHANGES:
+        worst = DEFAULT_POLICY.max_polls(changes)
         polls = polls_per_hour(changes)
         print(
-            f"status changes in the hour: {changes}: {polls} polls/job-hour = "
+            f"status changes in the hour: {changes}: budget {worst} polls/job-hour (worst case) = "
+            f"{worst * per_poll:.0f} HTTP requests; evenly spread changes: {polls} polls = "
             f"{polls * per_poll:.0f} HTTP requests/job-hour"
         )
 
