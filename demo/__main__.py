@@ -103,7 +103,15 @@ def main() -> int:
         go("Jobs in the project", "finetune", "list")
 
         emulator.faults.add("reset_after", method="PUT", path="/serverlessEndpoints/")
-        go("Deploy the fine-tuned model (serverless endpoint)", "deploy", "create", "--job", str(job))
+        go(
+            "Deploy the fine-tuned model (serverless endpoint)",
+            "deploy",
+            "create",
+            "--job",
+            str(job),
+            "--poll-interval",
+            "0.5",
+        )
         endpoint = next(iter(emulator.world.endpoints))[1]
         go("Endpoints in the project", "deploy", "list")
         go("Content safety is on", "content-safety", "show", endpoint)
@@ -136,7 +144,15 @@ def main() -> int:
         )
         go("Evaluate on held-out data", "eval", endpoint, "--data", str(heldout))
         go("Keys stay hidden unless --show-keys", "deploy", "keys", endpoint)
-        go("Tear everything down", "teardown", "--yes", "--delete-models", "--delete-data")
+        go(
+            "Tear everything down",
+            "teardown",
+            "--yes",
+            "--delete-models",
+            "--delete-data",
+            "--poll-interval",
+            "0.5",
+        )
 
         world = emulator.world
         left = len(world.endpoints) + len(world.models) + len(world.data)

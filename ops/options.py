@@ -11,6 +11,7 @@ import click
 from click.core import ParameterSource
 
 from ops.app import App
+from ops.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from ops.output import Format
 from ops.polling import INITIAL_INTERVAL, MAX_INTERVAL
 
@@ -112,3 +113,18 @@ def poll_interval_option(func: F) -> F:
         help="First wait between status checks, in seconds; it grows while nothing changes "
         f"(up to {MAX_INTERVAL:g} s).",
     )(func)
+
+
+def concurrency_option(what: str) -> Callable[[F], F]:
+    """`--concurrency N`: how many independent `what` run at once (ops/concurrency.py)."""
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "--concurrency",
+            type=click.IntRange(1, MAX_CONCURRENCY),
+            default=DEFAULT_CONCURRENCY,
+            show_default=True,
+            help=f"How many {what} run at once.",
+        )(func)
+
+    return decorate

@@ -14,8 +14,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ops.commands.ml_names import endpoint_name
+from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.errors import AzureError, NotFoundError, UsageError
-from ops.options import confirm, output_option, pass_app, poll_interval_option, stack_options, yes_option
+from ops.options import (
+    concurrency_option,
+    confirm,
+    output_option,
+    pass_app,
+    poll_interval_option,
+    stack_options,
+    yes_option,
+)
 from ops.polling import policy_for
 
 if TYPE_CHECKING:
@@ -162,21 +171,51 @@ def show(app: App, name: str) -> None:
 
 
 @deploy.command("delete")
-@click.argument("name")
+@click.argument("names", metavar="NAME...", nargs=-1, required=True)
+@concurrency_option("deletions")
 @yes_option
 @poll_interval_option
 @stack_options
 @output_option
 @pass_app
-def delete(app: App, name: str, poll_interval: float) -> None:
-    """Delete an endpoint and wait until it is gone (hosting is billed while it exists)."""
-    endpoint = app.ml.find_endpoint(name)
-    if endpoint is None:
-        raise NotFoundError(f"endpoint {name} does not exist in the project")
-    confirm(app, f"Delete endpoint {name} (serving {endpoint.model_id})?")
-    app.output.progress(f"deleting endpoint {name} ...")
-    app.ml.delete_endpoint(name, wait=True, policy=policy_for(poll_interval))
-    app.output.result({"name": name, "deleted": True})
+def delete(app: App, names: tuple[str, ...], concurrency: int, poll_interval: float) -> None:
+    """Delete endpoints and wait until they are gone (hosting is billed while they exist).
+
+    Every NAME is checked before any is deleted; several are deleted concurrently (--concurrency).
+    One NAME prints one object with -o json; several print a list.
+
+    \b
+    Examples:
+      foundry-ops deploy delete support-bot --yes
+      foundry-ops deploy delete bot-a bot-b bot-c --yes --concurrency 3 -o json
+    """
+    unique = list(dict.fromkeys(names))
+    found = {name: app.ml.find_endpoint(name) for name in unique}
+    for name, endpoint in found.items():
+        if endpoint is None:
+            raise NotFoundError(f"endpoint {name} does not exist in the project")
+    serving = ", ".join(f"{n} (serving {e.model_id})" for n, e in found.items() if e is not None)
+    confirm(app, f"Delete endpoint{'s' if len(unique) > 1 else ''} {serving}?")
+    policy = policy_for(poll_interval)
+    app.output.progress(
+        f"deleting {len(unique)} endpoint(s), up to {min(concurrency, len(unique))} at a time ..."
+    )
+
+    def finished(outcome: Outcome[str, bool]) -> None:
+        state = "deleted" if outcome.ok else f"failed: {outcome.error.one_line() if outcome.error else ''}"
+        app.output.progress(f"  {outcome.item}: {state}")
+
+    outcomes = run_bounded(
+        unique,
+        lambda name: app.ml.delete_endpoint(name, wait=True, policy=policy),
+        concurrency=concurrency,
+        on_done=finished,
+    )
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise batch_error("endpoint deletions", failed, len(unique))
+    rows = [{"name": o.item, "deleted": True} for o in outcomes]
+    app.output.result(rows[0] if len(rows) == 1 else rows, rows=rows, columns=("name", "deleted"))
 
 
 @deploy.command("keys")

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +23,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ops.azure.ml_records import TOOL_TAG
-from ops.commands.job_watch import Backoff, Clock, SystemClock
+from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.errors import AzureError, ToolkitError, UsageError
-from ops.options import confirm, output_option, pass_app, stack_options, yes_option
+from ops.options import (
+    concurrency_option,
+    confirm,
+    output_option,
+    pass_app,
+    poll_interval_option,
+    stack_options,
+    yes_option,
+)
+from ops.polling import Clock, PollPolicy, SystemClock, policy_for
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -116,15 +126,25 @@ class Journal:
 )
 @click.option("--delete-data", is_flag=True, help="Also delete the data assets this tool registered.")
 @click.option("--destroy-stack", is_flag=True, help="Finally run `pulumi destroy` on --stack.")
+@concurrency_option("deletions")
+@poll_interval_option
 @yes_option
 @stack_options
 @output_option
 @pass_app
-def teardown(app: App, delete_models: bool, delete_data: bool, destroy_stack: bool) -> None:
+def teardown(
+    app: App,
+    delete_models: bool,
+    delete_data: bool,
+    destroy_stack: bool,
+    concurrency: int,
+    poll_interval: float,
+) -> None:
     """Delete deployments, then (optionally) fine-tuned models, data assets and the stack.
 
     Shows the plan and asks first (or --yes). Run it again after a failure to finish the job.
-    Training data is kept unless --delete-data is given.
+    Training data is kept unless --delete-data is given. Deletions of the same kind run
+    concurrently (--concurrency); a kind starts only once the one before it is finished.
 
     \b
     Examples:
@@ -160,7 +180,7 @@ def teardown(app: App, delete_models: bool, delete_data: bool, destroy_stack: bo
     )
     results: list[dict[str, Any]] = []
     try:
-        _run(app, plan, journal, results)
+        _run(app, plan, journal, results, RunSettings(concurrency, policy_for(poll_interval)))
     except ToolkitError as exc:
         exc.hint = "run the same teardown command again to resume"
         raise
@@ -212,34 +232,29 @@ def _fmt_model(model: tuple[str, str] | None, ep: EndpointInfo) -> str:
     return f"{model[0]}:{model[1]}" if model else str(ep.model_id)
 
 
-def _run(app: App, plan: Plan, journal: Journal, results: list[dict[str, Any]]) -> None:
+def _run(app: App, plan: Plan, journal: Journal, results: list[dict[str, Any]], run: RunSettings) -> None:
+    """Phase by phase: every deletion within a phase is independent, so they overlap up to the bound;
+    a phase with a failure stops the teardown before the next phase (which depends on it)."""
     ml = app.ml
     endpoints = [s for s in plan.steps if s.kind == "endpoint"]
-    for step in endpoints:
-        app.output.progress(f"{step.label()} ...")
-        gone = ml.delete_endpoint(step.name, wait=True)
-        journal.mark(step)
-        results.append({"step": step.label(), "result": "deleted" if gone else "already gone"})
+    _phase(
+        app, journal, results, endpoints, run, "endpoint deletions",
+        lambda step: ml.delete_endpoint(step.name, wait=True, policy=run.policy),
+    )  # fmt: skip
     if endpoints:
-        _wait_endpoints_gone(app, [s.name for s in endpoints])
+        _wait_endpoints_gone(app, [s.name for s in endpoints], run.policy)
     models = [s for s in plan.steps if s.kind == "model"]
-    for step in models:
-        app.output.progress(f"{step.label()} ...")
-        done = ml.delete_model_version(step.name, str(step.version))
-        journal.mark(step)
-        results.append({"step": step.label(), "result": "deleted" if done else "already gone"})
-    for name in sorted({s.name for s in models}):
-        if not ml.list_model_versions(name):
-            ml.delete_model_container(name)
+    _phase(
+        app, journal, results, models, run, "model deletions",
+        lambda step: ml.delete_model_version(step.name, str(step.version)),
+    )  # fmt: skip
+    _delete_empty_containers([s.name for s in models], ml.list_model_versions, ml.delete_model_container, run)
     data = [s for s in plan.steps if s.kind == "data"]
-    for step in data:
-        app.output.progress(f"{step.label()} ...")
-        done = ml.delete_data_version(step.name, str(step.version))
-        journal.mark(step)
-        results.append({"step": step.label(), "result": "deleted" if done else "already gone"})
-    for name in sorted({s.name for s in data}):
-        if not ml.data_versions(name):
-            ml.delete_data_container(name)
+    _phase(
+        app, journal, results, data, run, "data asset deletions",
+        lambda step: ml.delete_data_version(step.name, str(step.version)),
+    )  # fmt: skip
+    _delete_empty_containers([s.name for s in data], ml.data_versions, ml.delete_data_container, run)
     if data:
         _delete_orphaned_blobs(app, data)
     for step in plan.steps:
@@ -250,6 +265,59 @@ def _run(app: App, plan: Plan, journal: Journal, results: list[dict[str, Any]]) 
             results.append({"step": step.label(), "result": "destroyed"})
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    concurrency: int
+    policy: PollPolicy
+
+
+def _phase(
+    app: App,
+    journal: Journal,
+    results: list[dict[str, Any]],
+    steps: list[Step],
+    run: RunSettings,
+    what: str,
+    delete: Callable[[Step], bool],
+) -> None:
+    """Run one phase's deletions concurrently; journal each as it finishes; fail after the phase if any did."""
+    if not steps:
+        return
+    width = min(run.concurrency, len(steps))
+    app.output.progress(f"{what}: {len(steps)}, up to {width} at a time ...")
+
+    def finished(outcome: Outcome[Step, bool]) -> None:
+        step = outcome.item
+        if outcome.error is not None:
+            app.output.progress(f"  failed: {step.label()}: {outcome.error.one_line()}")
+            return
+        journal.mark(step)
+        app.output.progress(f"  done: {step.label()}")
+
+    outcomes = run_bounded(steps, delete, concurrency=run.concurrency, on_done=finished)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise batch_error(what, failed, len(steps))
+    for outcome in outcomes:
+        results.append(
+            {"step": outcome.item.label(), "result": "deleted" if outcome.value else "already gone"}
+        )
+
+
+def _delete_empty_containers(
+    names: list[str],
+    versions: Callable[[str], list[Any]],
+    delete: Callable[[str], bool],
+    run: RunSettings,
+) -> None:
+    """A model or data container goes once its last version has; another version keeps it."""
+    empty = [name for name in sorted(set(names)) if not versions(name)]
+    outcomes = run_bounded(empty, delete, concurrency=run.concurrency)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise batch_error("container deletions", failed, len(empty))
+
+
 def _delete_orphaned_blobs(app: App, deleted: list[Step]) -> None:
     """The uploaded files behind deleted data assets, unless another asset still points at them."""
     still_used = {a.path for a in app.ml.list_data()}
@@ -258,9 +326,9 @@ def _delete_orphaned_blobs(app: App, deleted: list[Step]) -> None:
             app.output.progress(f"deleted uploaded file {path}")
 
 
-def _wait_endpoints_gone(app: App, names: list[str]) -> None:
+def _wait_endpoints_gone(app: App, names: list[str], policy: PollPolicy) -> None:
     """The service finishes deleting after the LRO; models can only go once it lists none of these."""
-    backoff = Backoff(initial=2.0, factor=1.5, maximum=30.0)
+    backoff = policy.backoff()
     start = CLOCK.now()
     pending = set(names)
     while True:

@@ -239,7 +239,7 @@ def _guard_delete(ctx: Context, kind: str, name: str, version: str) -> None:
     if kind != "models":
         return
     suffix = f"/models/{name}/versions/{version}".lower()
-    for (_ws, endpoint_name), endpoint in ctx.world.endpoints.items():
+    for (_ws, endpoint_name), endpoint in list(ctx.world.endpoints.items()):
         model_id = endpoint["properties"].get("modelSettings", {}).get("modelId", "")
         if model_id.lower().endswith(suffix):
             raise ApiError(

@@ -117,7 +117,7 @@ def register(router: Router, ctx: Context) -> None:
         workspace(ctx, request)
         ws_name = request.params["ws"].lower()
         return Response(
-            200, {"value": [view(e, version) for (w, _), e in world.endpoints.items() if w == ws_name]}
+            200, {"value": [view(e, version) for (w, _), e in list(world.endpoints.items()) if w == ws_name]}
         )
 
     def delete_endpoint(request: Request) -> Response:
@@ -242,7 +242,7 @@ def _check_model(ctx: Context, k: tuple[str, str], model_id: str) -> None:
     container = ctx.world.models.get((k[0], name))
     if container is None or version not in container["versions"]:
         raise ApiError(400, "UserError", f"Model {name}:{version} was not found in the workspace.")
-    for other_key, other in ctx.world.endpoints.items():
+    for other_key, other in list(ctx.world.endpoints.items()):
         if other["properties"]["modelSettings"]["modelId"].lower() == lowered and other_key != k:
             raise ApiError(
                 409,

@@ -103,7 +103,7 @@ def register(router: Router, ctx: Context) -> None:
         ws_name = request.params["ws"].lower()
         workspace(ctx, request)
         with world.lock:
-            jobs = [view(j) for (w, _), j in world.jobs.items() if w == ws_name]
+            jobs = [view(j) for (w, _), j in list(world.jobs.items()) if w == ws_name]
         job_type = request.query.get("jobType")
         if job_type:
             jobs = [j for j in jobs if j["properties"].get("jobType", "").lower() == job_type.lower()]

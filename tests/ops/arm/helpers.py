@@ -35,6 +35,7 @@ def deploy_endpoint(
     *,
     content_safety: bool = True,
     wait: bool = True,
+    tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """PUT a serverless endpoint in the project and (with `wait`) poll its operation to the end."""
     sc = emulator.scenario
@@ -43,6 +44,7 @@ def deploy_endpoint(
     body = {
         "location": sc.location,
         "sku": {"name": "Consumption"},
+        "tags": tags or {},
         "properties": {
             "authMode": "Key",
             "modelSettings": {"modelId": model_id},
