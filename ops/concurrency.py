@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 DEFAULT_CONCURRENCY = 4
-MAX_CONCURRENCY = 16
+MAX_CONCURRENCY = 16  # ARM writes: the subscription throttles them
+MAX_INFERENCE_CONCURRENCY = 64  # chat requests: the endpoint's own limit answers 429 beyond it
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -115,16 +115,20 @@ def poll_interval_option(func: F) -> F:
     )(func)
 
 
-def concurrency_option(what: str) -> Callable[[F], F]:
-    """`--concurrency N`: how many independent `what` run at once (ops/concurrency.py)."""
+def concurrency_option(what: str, maximum: int = MAX_CONCURRENCY, note: str = "") -> Callable[[F], F]:
+    """`--concurrency N`: how many independent `what` run at once (ops/concurrency.py).
+
+    ARM writes keep the low default maximum (the subscription throttles writes); inference requests
+    may go higher, bounded by what the endpoint serves.
+    """
 
     def decorate(func: F) -> F:
         return click.option(
             "--concurrency",
-            type=click.IntRange(1, MAX_CONCURRENCY),
+            type=click.IntRange(1, maximum),
             default=DEFAULT_CONCURRENCY,
             show_default=True,
-            help=f"How many {what} run at once.",
+            help=f"How many {what} run at once.{' ' + note if note else ''}",
         )(func)
 
     return decorate

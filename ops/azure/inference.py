@@ -39,7 +39,8 @@ class ChatResult:
     blocked: ContentFilterBlock | None = None
     logprobs: tuple[float, ...] | None = None  # per generated token, when the endpoint returns them
     usage: dict[str, int] = field(default_factory=dict)
-    latency_s: float = 0.0
+    latency_s: float = 0.0  # from the first attempt to the answer, retries and their waits included
+    attempts: int = 1  # more than one when the endpoint throttled (429/503) or the connection failed
 
     @property
     def filtered(self) -> bool:
@@ -114,7 +115,7 @@ class InferenceClient:
             if response.status_code in (429, 503) and attempt < MAX_ATTEMPTS:
                 self.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
                 continue
-            return _result(response, uri, time.monotonic() - started)
+            return _result(response, uri, time.monotonic() - started, attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def chat_many(
@@ -134,7 +135,7 @@ class InferenceClient:
             return list(pool.map(lambda m: self.chat(uri, key, m, **options), items))
 
 
-def _result(response: Any, uri: str, latency: float) -> ChatResult:
+def _result(response: Any, uri: str, latency: float, attempts: int) -> ChatResult:
     status = response.status_code
     try:
         body = response.json()
@@ -150,6 +151,7 @@ def _result(response: Any, uri: str, latency: float) -> ChatResult:
             logprobs=_logprobs(choice.get("logprobs")),
             usage={k: int(v) for k, v in (body.get("usage") or {}).items() if isinstance(v, int)},
             latency_s=latency,
+            attempts=attempts,
         )
     error = error if isinstance(error, dict) else {}
     code = str(error.get("code") or "")
@@ -158,7 +160,9 @@ def _result(response: Any, uri: str, latency: float) -> ChatResult:
         inner = error.get("innererror") or {}
         results = inner.get("content_filter_result") or {}
         tripped = tuple(sorted(k for k, v in results.items() if isinstance(v, dict) and v.get("filtered")))
-        return ChatResult(text=None, blocked=ContentFilterBlock(tripped, message), latency_s=latency)
+        return ChatResult(
+            text=None, blocked=ContentFilterBlock(tripped, message), latency_s=latency, attempts=attempts
+        )
     if status in (401, 403):
         raise AuthError(f"endpoint {uri} refused the key ({message})", hint="regenerate or re-read the keys")
     if status == 404:

@@ -13,8 +13,9 @@ import click
 
 from ops.commands.endpoint_access import endpoint_uri_and_key
 from ops.commands.jsonl import read_conversations
+from ops.concurrency import MAX_INFERENCE_CONCURRENCY
 from ops.errors import EXIT_FAILURE, UsageError
-from ops.options import output_option, pass_app, stack_options
+from ops.options import concurrency_option, output_option, pass_app, stack_options
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -37,7 +38,9 @@ def endpoint() -> None:
 )
 @click.option("--system", help="System message to put before --prompt.")
 @click.option("--max-tokens", type=click.IntRange(1, 32768), default=256, show_default=True)
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
+@concurrency_option(
+    "requests", maximum=MAX_INFERENCE_CONCURRENCY, note="A 429 is retried after the endpoint's Retry-After."
+)
 @stack_options
 @output_option
 @pass_app

@@ -4,10 +4,13 @@ Each JSONL example's last assistant message is the reference; the messages befor
 Metrics: SQuAD-style exact match and token F1 (means over answered examples), blocked and failed
 counts, and perplexity of the generated answers — only when the endpoint returns log-probabilities
 (asked for with `logprobs` and `extra-parameters: pass-through`); otherwise it says so.
+Requests run --concurrency at a time; each retries 429/503 after Retry-After, and one that still fails
+is counted. An endpoint that answered nothing fails the command with the first error's exit code.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +18,10 @@ import click
 
 from ops.commands.endpoint_access import endpoint_uri_and_key
 from ops.commands.jsonl import Conversation, read_conversations
+from ops.concurrency import MAX_INFERENCE_CONCURRENCY, Outcome, batch_error, run_bounded
 from ops.errors import ToolkitError
-from ops.metrics import exact_match, mean, perplexity, token_f1
-from ops.options import output_option, pass_app, stack_options
+from ops.metrics import exact_match, mean, percentile, perplexity, token_f1
+from ops.options import concurrency_option, output_option, pass_app, stack_options
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -36,7 +40,9 @@ NO_LOGPROBS = "n/a (endpoint returns no log-probabilities)"
     help="Chat JSONL; the last assistant message of each line is the reference answer.",
 )
 @click.option("--baseline", help="Another endpoint (e.g. the base model) to evaluate side by side.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
+@concurrency_option(
+    "requests", maximum=MAX_INFERENCE_CONCURRENCY, note="A 429 is retried after the endpoint's Retry-After."
+)
 @click.option("--max-tokens", type=click.IntRange(1, 32768), default=256, show_default=True)
 @click.option("--limit", type=click.IntRange(1), help="Evaluate only the first N examples.")
 @stack_options
@@ -63,11 +69,17 @@ def evaluate(
         examples = examples[:limit]
     names = [name] + ([baseline] if baseline and baseline != name else [])
     scores: dict[str, dict[str, Any]] = {}
+    unanswered: dict[str, list[ToolkitError]] = {}
     for endpoint_name in names:
         uri, key = endpoint_uri_and_key(app, endpoint_name)
         app.output.progress(f"evaluating {endpoint_name} on {len(examples)} example(s) ...")
+        started = time.monotonic()
         results, logprobs_on = _run(app, uri, key, examples, concurrency, max_tokens)
-        scores[endpoint_name] = _score(examples, results, logprobs_on)
+        scores[endpoint_name] = score = _score(examples, results, logprobs_on)
+        errors = [r for r in results if isinstance(r, ToolkitError)]
+        if len(errors) == len(results):
+            unanswered[endpoint_name] = errors
+        _report_pace(app, endpoint_name, score, len(examples), time.monotonic() - started)
     data = {"data": str(data_file), "examples": len(examples), "endpoints": scores}
     rows = []
     for metric, label in (
@@ -87,36 +99,44 @@ def evaluate(
         note = scores[endpoint_name]["perplexity_note"]
         if note:
             app.output.progress(f"{endpoint_name}: perplexity {note}")
+    if unanswered:  # scores of nothing are not a result: a pipeline must not pass on them
+        endpoint_name, errors = next(iter(unanswered.items()))
+        raise batch_error(
+            f"requests to {endpoint_name}", [Outcome(e, error=e) for e in errors], len(examples)
+        )
 
 
 def _run(
     app: App, uri: str, key: str, examples: list[Conversation], concurrency: int, max_tokens: int
 ) -> tuple[list[ChatResult | ToolkitError], bool]:
-    """Probe log-probabilities on the first example, then run the rest with bounded concurrency."""
+    """Probe log-probabilities on the first example, then run the rest with bounded concurrency.
+
+    Each request retries 429/503 itself (honouring Retry-After), so a throttled example waits in its
+    own worker while the others go on; one that still fails is counted, not fatal.
+    """
     first: ChatResult | ToolkitError
     try:
         first = app.inference.chat(uri, key, examples[0].prompt, max_tokens=max_tokens, logprobs=True)
         logprobs_on = first.logprobs is not None
     except ToolkitError:
         logprobs_on = False  # the endpoint refused the pass-through parameter: ask plainly
-        first = _safe(app, uri, key, examples[0].prompt, max_tokens, False)
-    rest = examples[1:]
-    if not rest:
-        return [first], logprobs_on
-    from concurrent.futures import ThreadPoolExecutor
+        try:
+            first = app.inference.chat(uri, key, examples[0].prompt, max_tokens=max_tokens)
+        except ToolkitError as exc:
+            first = exc
+    outcomes = run_bounded(
+        examples[1:],
+        lambda ex: app.inference.chat(uri, key, ex.prompt, max_tokens=max_tokens, logprobs=logprobs_on),
+        concurrency=concurrency,
+    )
+    return [first, *(_answer(o) for o in outcomes)], logprobs_on
 
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(rest))) as pool:
-        others = list(pool.map(lambda ex: _safe(app, uri, key, ex.prompt, max_tokens, logprobs_on), rest))
-    return [first, *others], logprobs_on
 
-
-def _safe(
-    app: App, uri: str, key: str, prompt: list[dict[str, Any]], max_tokens: int, logprobs: bool
-) -> ChatResult | ToolkitError:
-    try:
-        return app.inference.chat(uri, key, prompt, max_tokens=max_tokens, logprobs=logprobs)
-    except ToolkitError as exc:
-        return exc
+def _answer(outcome: Outcome[Conversation, ChatResult]) -> ChatResult | ToolkitError:
+    if outcome.error is not None:
+        return outcome.error
+    assert outcome.value is not None  # chat() returns a result or raises
+    return outcome.value
 
 
 def _score(
@@ -125,13 +145,16 @@ def _score(
     em: list[float] = []
     f1: list[float] = []
     ppl: list[float] = []
-    blocked = failed = 0
+    blocked = failed = retries = 0
     errors: list[str] = []
+    latencies: list[float] = []
     for example, result in zip(examples, results, strict=True):
         if isinstance(result, ToolkitError):
             failed += 1
             errors.append(f"line {example.line}: {result.one_line()}")
             continue
+        retries += result.attempts - 1
+        latencies.append(result.latency_s * 1000)
         if result.filtered or result.text is None:
             blocked += 1
             continue
@@ -151,7 +174,27 @@ def _score(
         "blocked": blocked,
         "failed": failed,
         "errors": errors[:10],
+        "retries": retries,
+        "latency_ms": {"p50": _ms(percentile(latencies, 50)), "p95": _ms(percentile(latencies, 95))},
     }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _report_pace(app: App, name: str, score: dict[str, Any], count: int, seconds: float) -> None:
+    """How fast it went and whether the endpoint pushed back: the figures to tune --concurrency by."""
+    latency = score["latency_ms"]
+    line = f"{name}: {count} request(s) in {seconds:.1f} s ({count / max(seconds, 1e-9):.1f}/s)"
+    if latency["p50"] is not None:
+        line += f", latency p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms"
+    app.output.progress(line)
+    if score["retries"]:
+        app.output.progress(
+            f"{name}: {score['retries']} retr{'y' if score['retries'] == 1 else 'ies'} after throttling "
+            "(429/503, Retry-After honoured); a lower --concurrency may be as fast"
+        )
 
 
 def _fmt(value: Any) -> str:

@@ -134,6 +134,12 @@ class Settings:
     permissions_not_actions: list[str] = field(default_factory=lambda: list(CONTRIBUTOR_NOT_ACTIONS))
     # endpoint name -> {user prompt -> answer}; otherwise answers are derived from the prompt
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Serverless chat capacity: simulated model latency per completion, and how many completions an
+    # endpoint serves at once (0 = unlimited); above it the endpoint answers 429 with Retry-After,
+    # as a rate-limited deployment does.
+    chat_latency_s: float = 0.0
+    chat_concurrency_limit: int = 0
+    chat_retry_after_s: int = 1
     # Simulated time (tests/emulator/timeline.py): with a clock, requests are logged with `at`, and
     # non-empty timelines drive jobs / long-running operations by that clock instead of by poll counts.
     clock: Callable[[], float] | None = None
@@ -154,6 +160,30 @@ class Operation:
     started: str = field(default_factory=now_iso)
     finish: Any = None  # callable(succeeded: bool) run once when the outcome is decided
     started_at: float | None = None  # simulated start, when settings.lro_timeline drives it
+
+
+class Gauge:
+    """Completions in flight right now, the most ever at once, and how many were refused for capacity."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current = 0
+        self.peak = 0
+        self.throttled = 0
+
+    def enter(self, limit: int) -> bool:
+        """Count one more in flight, unless `limit` (> 0) are already: then count a refusal."""
+        with self._lock:
+            if limit > 0 and self.current >= limit:
+                self.throttled += 1
+                return False
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.current -= 1
 
 
 class World:
@@ -187,6 +217,7 @@ class World:
         self.tokens: dict[str, dict[str, Any]] = {}
         self.created: dict[str, int] = {"jobs": 0, "endpoints": 0, "data_versions": 0, "model_versions": 0}
         self.chat_calls: list[dict[str, Any]] = []
+        self.chat_gauge = Gauge()
         self.blob_endpoint: str | None = None  # set when an Azurite is attached
 
     def new_operation(self, kind: str, fail_message: str | None, finish: Any) -> Operation:

@@ -1,5 +1,9 @@
 """Chat completions on a serverless endpoint's inferenceEndpoint.uri, with key auth and content safety.
 
+Capacity is modelled by `settings.chat_latency_s` (time per completion) and
+`settings.chat_concurrency_limit` (completions at once; beyond it 429 + Retry-After);
+`world.chat_gauge` counts how many were in flight at most, which tests and benchmarks read.
+
 Answers are deterministic: a per-endpoint table (`settings.answers[endpoint][prompt]`) when tests set
 one, otherwise a fixed sentence derived from the prompt. A prompt containing the configured trigger
 word is refused with the service's content-filter error while content safety is Enabled.
@@ -46,6 +50,27 @@ def register(router: Router, ctx: Context) -> None:
                 "DeploymentNotFound",
                 f"endpoint {name} is not ready ({endpoint['properties'].get('provisioningState')})",
             )
+        settings = world.settings
+        if not world.chat_gauge.enter(settings.chat_concurrency_limit):
+            return Response(
+                429,
+                {
+                    "error": {
+                        "code": "429",
+                        "message": "Rate limit is exceeded. Try again in "
+                        f"{settings.chat_retry_after_s} seconds.",
+                    }
+                },
+                {"Retry-After": str(settings.chat_retry_after_s)},
+            )
+        try:
+            if settings.chat_latency_s > 0:
+                time.sleep(settings.chat_latency_s)  # the model generating its answer
+            return complete(request, name, endpoint)
+        finally:
+            world.chat_gauge.leave()
+
+    def complete(request: Request, name: str, endpoint: dict[str, Any]) -> Response:
         body = request.json()
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:

@@ -12,7 +12,7 @@ from click.testing import Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ops.metrics import exact_match, normalize, perplexity, token_f1
+from ops.metrics import exact_match, normalize, percentile, perplexity, token_f1
 from tests.emulator.server import Emulator
 from tests.ops.arm.helpers import deploy_endpoint
 
@@ -44,6 +44,8 @@ def test_squad_metrics() -> None:
     assert token_f1("x", "") == 0.0
     assert perplexity([]) is None
     assert perplexity([-1.0, -1.0]) == pytest.approx(2.718281828)
+    assert percentile([], 50) is None
+    assert [percentile([4.0, 1.0, 3.0, 2.0], q) for q in (0, 50, 95, 100)] == [1.0, 2.0, 4.0, 4.0]
 
 
 def test_side_by_side_with_baseline(
