@@ -8,11 +8,11 @@ meaningful there, so it is turned off (`disable_instance_discovery`), as azure-i
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
+from ops.azure.sdk_logs import keep_sdk_logs_off_stderr
 from ops.cloud import CUSTOM, CloudSettings
-from ops.errors import AuthError
+from ops.errors import AuthError, AzureError
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, TokenCredential
@@ -23,8 +23,9 @@ _HINT = "sign in with `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_C
 class ToolkitCredential:
     """A TokenCredential that reports credential failures as a single-line AuthError."""
 
-    def __init__(self, inner: TokenCredential) -> None:
+    def __init__(self, inner: TokenCredential, authority: str = "") -> None:
         self._inner = inner
+        self._authority = authority
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         from azure.core.exceptions import ClientAuthenticationError
@@ -32,6 +33,12 @@ class ToolkitCredential:
         try:
             return self._inner.get_token(*scopes, **kwargs)
         except ClientAuthenticationError as exc:
+            tls = tls_failure(str(exc))
+            if tls:  # not a sign-in problem: `az login` would not help
+                raise AzureError(
+                    f"TLS failed talking to the sign-in authority {self._authority} ({tls})",
+                    hint="check FOUNDRY_CA_BUNDLE: it must hold the CA that signed the endpoints' certificates",
+                ) from None
             raise AuthError(f"no working Azure credentials: {summarize(exc)}", hint=_HINT) from None
 
     def close(self) -> None:
@@ -48,6 +55,14 @@ _UNAVAILABLE = (
     "requires the",
     "no accounts",
 )
+
+
+def tls_failure(text: str) -> str | None:
+    """The certificate complaint inside an azure-identity error, if TLS is what failed."""
+    import re
+
+    found = re.search(r"certificate verify failed[^(\n]*", text, re.IGNORECASE)
+    return found.group(0).strip() if found else None
 
 
 def summarize(exc: BaseException) -> str:
@@ -73,6 +88,7 @@ def summarize(exc: BaseException) -> str:
 
 
 def build_credential(cloud: CloudSettings) -> TokenCredential:
+    keep_sdk_logs_off_stderr()
     from azure.identity import DefaultAzureCredential
 
     kwargs: dict[str, object] = {"authority": cloud.authority_host}
@@ -80,8 +96,5 @@ def build_credential(cloud: CloudSettings) -> TokenCredential:
         kwargs["connection_verify"] = cloud.ca_bundle
     if cloud.name == CUSTOM:
         kwargs["disable_instance_discovery"] = True
-    # azure-identity also logs its multi-line chain report as a WARNING; without a configured handler
-    # Python would print it to stderr. The AuthError line says it once; --debug logging still sees it.
-    logging.getLogger("azure.identity").addHandler(logging.NullHandler())
     inner = DefaultAzureCredential(exclude_interactive_browser_credential=True, **kwargs)
-    return ToolkitCredential(inner)  # type: ignore[return-value]  # a TokenCredential by protocol
+    return ToolkitCredential(inner, cloud.authority_host)  # type: ignore[return-value]  # a TokenCredential by protocol

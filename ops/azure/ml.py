@@ -43,6 +43,7 @@ from ops.azure.ml_records import (
     model_info,
     version_key,
 )
+from ops.azure.sdk_logs import keep_sdk_logs_off_stderr
 from ops.cloud import CloudSettings
 from ops.errors import AuthError, AzureError, JobFailedError, NotFoundError, UsageError
 from ops.polling import DEFAULT_POLICY, PollPolicy
@@ -135,6 +136,7 @@ class MLWorkspaceClient:
     def client(self) -> Any:
         """The MLClient for the project, built on first use (import azure.ai.ml costs ~1.4 s)."""
         if self._client is None:
+            keep_sdk_logs_off_stderr()
             from azure.ai.ml import MLClient
 
             _quiet_sdk_logs()  # after the import: azure.ai.ml sets its logger to INFO when imported
@@ -181,6 +183,7 @@ class MLWorkspaceClient:
         return self._jobs_api
 
     def _generated_client(self, api_version: str) -> Any:
+        keep_sdk_logs_off_stderr()
         from azure.ai.ml._restclient.arm_ml_service import MachineLearningServicesMgmtClient
 
         _quiet_sdk_logs()
