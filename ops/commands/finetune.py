@@ -203,6 +203,7 @@ def _resolve_data(
                 out_dir=tmp,
                 model=model,
             )
+            _enough_to_train(train_path, result.train.examples, result.validation.examples)
             base = re.sub(r"[-_.]?train(ing)?$", "", data_name(train_path), flags=re.I) or "dataset"
             t_asset, _ = register_file(app, Path(result.train.path), f"{base}-train", model=model)
             v_asset, _ = register_file(
@@ -214,6 +215,23 @@ def _resolve_data(
             "no validation data: pass --validation, or give --train as a local file so a split can be made"
         )
     return _asset_or_file(app, train, model), _asset_or_file(app, validation, model, validation=True)
+
+
+def _enough_to_train(source: Path, train: int, held_out: int) -> None:
+    """Say it in terms of the user's file, before anything is uploaded (the split is a temp file)."""
+    from ops.data.rules import MIN_EXAMPLES
+
+    if train < MIN_EXAMPLES:
+        raise UsageError(
+            f"{source}: {train + held_out} example(s) leave {train} for training after holding out "
+            f"{held_out} for validation; fine-tuning needs at least {MIN_EXAMPLES}",
+            hint="add examples"
+            + (
+                ", or pass --validation FILE to keep them all for training"
+                if train + held_out >= MIN_EXAMPLES
+                else ""
+            ),
+        )
 
 
 def _asset_or_file(app: App, value: str, model: str, *, validation: bool = False) -> str:

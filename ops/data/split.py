@@ -135,7 +135,12 @@ def split_file(
     blocking = {c: n for c, n in report.error_counts.items() if c != "too_few_examples"}
     if blocking:
         listed = ", ".join(f"{n} {c}" for c, n in blocking.items())
-        raise UsageError(f"{source} has errors ({listed}); fix them first (see `foundry-ops data validate`)")
+        first = next(e for e in report.errors if e.category in blocking)
+        where = f"line {first.line}: " if first.line else ""
+        raise UsageError(
+            f"{source} has errors ({listed}); the first, {where}{first.message}; "
+            "fix them first (see `foundry-ops data validate`)"
+        )
 
     bits = bucket_bits(report.examples)
     shift = 64 - bits

@@ -128,7 +128,8 @@ def test_validate_structure_only_json(workdir: Path) -> None:
         (
             ["data", "split", "mixed.jsonl", "-f", "0.2", "-d", "out"],
             "Error: mixed.jsonl has errors (1 invalid_json, 1 consecutive_assistant, 1 not_utf8, 1 unknown_role, "
-            "1 empty_content, 1 no_assistant); fix them first (see `foundry-ops data validate`)\n",
+            "1 empty_content, 1 no_assistant); the first, line 3: not valid JSON: Expecting value at column 15; "
+            "fix them first (see `foundry-ops data validate`)\n",
         ),
     ],
 )
