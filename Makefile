@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 STACK ?= dev
 
-.PHONY: install compile test lint typecheck unit demo plan bench clean docs
+.PHONY: install compile test lint typecheck unit demo plan bench clean docs robustness
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: lint typecheck unit
 
 docs: $(STAMP)
 	$(BIN)/python -m ops.docgen README.md --write
+
+# Rewrite the README's robustness tables from a real run of every case (tests/robustness/).
+robustness: install
+	FOUNDRY_WRITE_MATRIX=1 $(BIN)/python -m pytest -q -p no:xdist tests/robustness
 
 plan: $(STAMP)
 	$(BIN)/python -m infra.plan --stack $(STACK)
