@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import platform
 import sys
@@ -13,8 +14,6 @@ import benchmarks
 
 
 def machine() -> str:
-    import os
-
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
@@ -28,10 +27,14 @@ def main(argv: list[str]) -> int:
         print(f"\n== {name} ==", flush=True)
         started = time.perf_counter()
         module = importlib.import_module(f"benchmarks.{name}")
+        environ = dict(os.environ)  # benchmarks point the SDKs at their own emulator: undo it after
         try:
             module.main()
         except SystemExit as exc:
             failed += int(bool(exc.code))
+        finally:
+            os.environ.clear()
+            os.environ.update(environ)
         print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
     return 1 if failed else 0
 

@@ -29,6 +29,8 @@ def main() -> None:
 
     from tests.emulator.stack import FOREIGN_ENV
 
+    for name in FOREIGN_ENV:  # e.g. AZUREML_CURRENT_CLOUD left by an earlier benchmark's MLClient
+        os.environ.pop(name, None)
     with tempfile.TemporaryDirectory() as tmp:
         ours, theirs = multiprocessing.Pipe()
         server = multiprocessing.get_context("spawn").Process(
@@ -36,10 +38,9 @@ def main() -> None:
         )
         server.start()  # its own process: the client's threads do not share a GIL with the server's
         try:
-            env = ours.recv()
-            for name in FOREIGN_ENV:
-                os.environ.pop(name, None)
-            os.environ.update(env)
+            if not ours.poll(120):
+                raise SystemExit("the emulator process did not start (see its error above)")
+            os.environ.update(ours.recv())
             data = _heldout(Path(tmp) / "heldout.jsonl")
             _run(ours, data, 1, 0, "--limit", "5")  # warm-up: token, endpoint keys, imports
             print(
@@ -62,7 +63,8 @@ def main() -> None:
                     flush=True,
                 )
         finally:
-            ours.send(("stop",))
+            if server.is_alive():
+                ours.send(("stop",))
             server.join(10)
 
 
