@@ -139,6 +139,20 @@ class Emulator:
         self._thread.start()
         return self
 
+    def reset(self) -> None:
+        """Forget all state, faults, settings and the request log: a fresh emulator on the same address
+        and certificates (cheaper than a restart when an attached Azurite should be kept)."""
+        blob_endpoint = self.world.blob_endpoint
+        self.world = World(self.world.scenario, Settings())
+        self.world.blob_endpoint = blob_endpoint
+        self.faults = Faults()
+        base_url = self.ctx.base_url
+        self.ctx = Context(self.world, self.faults)
+        self.ctx.base_url = base_url
+        self.router = build_router(self.ctx)
+        seed_workspaces(self.ctx)
+        seed_role_assignments(self.ctx)
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()

@@ -150,3 +150,21 @@ def test_delay_and_skip_scope_faults(azure_emulator: Emulator) -> None:
         "models": 0,
         "data": 0,
     }
+
+
+def test_reset_forgets_state_faults_and_log_but_keeps_the_address(tmp_path) -> None:
+    from tests.ops.arm.helpers import deploy_endpoint
+
+    with Emulator(tmp_path) as emulator:
+        base_url = emulator.base_url
+        deploy_endpoint(emulator, "bot")
+        emulator.settings.chat_latency_s = 1.0
+        emulator.faults.add("status", path="/metadata/", status=503, count=-1)
+        emulator.reset()
+        assert emulator.base_url == base_url
+        assert emulator.world.endpoints == {} and emulator.world.created["endpoints"] == 0
+        assert emulator.requests == [] and emulator.faults.list() == []
+        assert emulator.settings.chat_latency_s == 0.0
+        response = requests.get(base_url + "/metadata/endpoints", verify=str(emulator.certs.ca), timeout=5)
+        assert response.status_code == 200  # the old 503 rule is gone
+        assert deploy_endpoint(emulator, "bot")["properties"]["provisioningState"] == "Succeeded"

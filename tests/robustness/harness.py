@@ -104,22 +104,30 @@ def real_stderr_logging() -> Iterator[None]:
 
 
 @contextmanager
-def fresh_bench(workdir: Path, monkeypatch: pytest.MonkeyPatch, *, blob: bool = True) -> Iterator[Bench]:
-    """A new emulator (and Azurite) with the environment pointed at it, undone afterwards."""
-    workdir.mkdir(parents=True)
+def shared_stack(workdir: Path, *, blob: bool = True) -> Iterator[EmulatedStack]:
+    """One emulator (and Azurite) for a whole matrix; `fresh_bench` resets it for every case."""
     stack = EmulatedStack(workdir, blob=blob).start()
     try:
-        with monkeypatch.context() as patch:
-            for name in FOREIGN_ENV:
-                patch.delenv(name, raising=False)
-            for name, value in stack.env().items():
-                patch.setenv(name, value)
-            clock = FakeClock()
-            patch_sleeps(patch, clock, workdir)
-            with real_stderr_logging():
-                yield Bench(stack, workdir, clock, patch)
+        yield stack
     finally:
         stack.stop()
+
+
+@contextmanager
+def fresh_bench(stack: EmulatedStack, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bench]:
+    """The stack's emulator as if just started (no state, faults, settings or log; Azurite's blobs
+    are kept, which no case reads), the environment pointed at it, all undone afterwards."""
+    workdir.mkdir(parents=True)
+    stack.emulator.reset()
+    with monkeypatch.context() as patch:
+        for name in FOREIGN_ENV:
+            patch.delenv(name, raising=False)
+        for name, value in stack.env().items():
+            patch.setenv(name, value)
+        clock = FakeClock()
+        patch_sleeps(patch, clock, workdir)
+        with real_stderr_logging():
+            yield Bench(stack, workdir, clock, patch)
 
 
 def assert_clean(run: Run, secrets: list[str]) -> None:

@@ -14,6 +14,7 @@ from tests.robustness.harness import (
     Bench,
     assert_clean,
     fresh_bench,
+    shared_stack,
     sync_readme,
     table,
 )
@@ -53,9 +54,10 @@ def render(rows: list[tuple[FaultCase, str, tuple[int, ...], str]]) -> str:
 
 def test_fault_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = []
-    for index, case in enumerate(CASES):
-        with fresh_bench(tmp_path / f"case{index}", monkeypatch) as bench:
-            outcome, exits, verified = observe(bench, case)
-        assert (outcome, exits) == (case.expect, case.exits), f"{case.command}: {case.fault}"
-        rows.append((case, outcome, exits, verified))
+    with shared_stack(tmp_path / "stack") as stack:
+        for index, case in enumerate(CASES):
+            with fresh_bench(stack, tmp_path / f"case{index}", monkeypatch) as bench:
+                outcome, exits, verified = observe(bench, case)
+            assert (outcome, exits) == (case.expect, case.exits), f"{case.command}: {case.fault}"
+            rows.append((case, outcome, exits, verified))
     sync_readme("faults", render(rows))

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.robustness.harness import assert_clean, error_line, fresh_bench, normalise, sync_readme, table
+from tests.robustness.harness import (
+    assert_clean,
+    error_line,
+    fresh_bench,
+    normalise,
+    shared_stack,
+    sync_readme,
+    table,
+)
 from tests.robustness.input_cases import CASES, paths
 
 WRITES = ("PUT", "PATCH", "DELETE")
@@ -38,7 +46,10 @@ def command(args: list[str]) -> str:
 
 def test_input_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = []
-    with fresh_bench(tmp_path / "stack", monkeypatch, blob=False) as bench:
+    with (
+        shared_stack(tmp_path / "stack", blob=False) as stack,
+        fresh_bench(stack, tmp_path / "inputs", monkeypatch) as bench,
+    ):
         outer = bench.monkeypatch
         for case in CASES:
             with outer.context() as patch:
