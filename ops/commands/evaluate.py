@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 NO_LOGPROBS = "n/a (endpoint returns no log-probabilities)"
 
 
-@click.command(help="Evaluate an endpoint against reference answers (exact match, token F1).")
+@click.command(short_help="Evaluate an endpoint against reference answers (exact match, token F1).")
 @click.argument("name")
 @click.option(
     "--data",
@@ -58,6 +58,9 @@ def evaluate(
     limit: int | None,
 ) -> None:
     """Score endpoint NAME on --data (exact match, token F1, perplexity where available).
+
+    Requests run --concurrency at a time; a throttled one waits its Retry-After and is retried,
+    one that still fails is counted; if the endpoint answers nothing the command fails.
 
     \b
     Examples:

@@ -51,7 +51,7 @@ class Check:
         return self.status == "fail"
 
 
-@click.command(help="Check that the stack is ready for fine-tuning, with how to fix each problem.")
+@click.command(short_help="Check that the stack is ready for fine-tuning, with how to fix each problem.")
 @click.option("--model", "model_name", default=DEFAULT_MODEL, show_default=True, help="Model to fine-tune.")
 @click.option(
     "--mode",
