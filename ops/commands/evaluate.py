@@ -59,8 +59,9 @@ def evaluate(
 ) -> None:
     """Score endpoint NAME on --data (exact match, token F1, perplexity where available).
 
-    Requests run --concurrency at a time; a throttled one waits its Retry-After and is retried,
-    one that still fails is counted; if the endpoint answers nothing the command fails.
+    Requests run --concurrency at a time per endpoint (NAME and --baseline side by side); a throttled
+    one waits its Retry-After and is retried, one that still fails is counted; if an endpoint answers
+    nothing the command fails.
 
     \b
     Examples:
@@ -71,18 +72,28 @@ def evaluate(
     if limit:
         examples = examples[:limit]
     names = [name] + ([baseline] if baseline and baseline != name else [])
-    scores: dict[str, dict[str, Any]] = {}
-    unanswered: dict[str, list[ToolkitError]] = {}
-    for endpoint_name in names:
-        uri, key = endpoint_uri_and_key(app, endpoint_name)
-        app.output.progress(f"evaluating {endpoint_name} on {len(examples)} example(s) ...")
+    targets = [(n, *endpoint_uri_and_key(app, n)) for n in names]  # every name checked before sending
+    app.output.progress(f"evaluating {' and '.join(names)} on {len(examples)} example(s) ...")
+
+    def evaluate_one(target: tuple[str, str, str]) -> tuple[list[ChatResult | ToolkitError], bool, float]:
+        _name, uri, key = target
         started = time.monotonic()
         results, logprobs_on = _run(app, uri, key, examples, concurrency, max_tokens)
+        return results, logprobs_on, time.monotonic() - started
+
+    # the endpoint and its baseline are separate deployments with their own limits: side by side
+    runs = run_bounded(targets, evaluate_one, concurrency=len(targets))
+    scores: dict[str, dict[str, Any]] = {}
+    unanswered: dict[str, list[ToolkitError]] = {}
+    for endpoint_name, outcome in zip(names, runs, strict=True):
+        if outcome.error is not None or outcome.value is None:  # _run counts failures; not expected
+            raise outcome.error or ToolkitError(f"evaluating {endpoint_name} gave no result")
+        results, logprobs_on, seconds = outcome.value
         scores[endpoint_name] = score = _score(examples, results, logprobs_on)
         errors = [r for r in results if isinstance(r, ToolkitError)]
         if len(errors) == len(results):
             unanswered[endpoint_name] = errors
-        _report_pace(app, endpoint_name, score, len(examples), time.monotonic() - started)
+        _report_pace(app, endpoint_name, score, len(examples), seconds)
     data = {"data": str(data_file), "examples": len(examples), "endpoints": scores}
     rows = []
     for metric, label in (
