@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,12 +126,21 @@ class InferenceClient:
         concurrency: int = 4,
         **options: Any,
     ) -> list[ChatResult]:
-        """Run many chats with at most `concurrency` in flight; results keep the input order."""
+        """Run many chats with at most `concurrency` in flight; results keep the input order.
+
+        Every request runs to its end even when another fails; then the failures are raised as one
+        error (a lone one as it was, several counted with the first quoted).
+        """
+        from ops.concurrency import batch_error, run_bounded
+
         if concurrency < 1:
             raise UsageError("--concurrency must be at least 1")
         items = list(conversations)
-        with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(items)))) as pool:
-            return list(pool.map(lambda m: self.chat(uri, key, m, **options), items))
+        outcomes = run_bounded(items, lambda m: self.chat(uri, key, m, **options), concurrency=concurrency)
+        failed = [o for o in outcomes if not o.ok]
+        if failed:
+            raise batch_error("requests", failed, len(items))
+        return [o.value for o in outcomes if o.value is not None]
 
 
 def _result(response: Any, uri: str, latency: float, attempts: int) -> ChatResult:

@@ -108,3 +108,19 @@ def test_bad_file_lines_are_numbered(run: Callable[..., Result], tmp_path: Path)
     assert result.exit_code == 2
     assert "line 1: needs a non-empty 'messages' list" in result.output
     assert "line 2: not JSON" in result.output
+
+
+def test_failed_requests_of_a_file_are_counted_after_all_ran(
+    run: Callable[..., Result], endpoint: dict[str, Any], azure_emulator: Emulator, tmp_path: Path
+) -> None:
+    path = _jsonl(tmp_path / "smoke.jsonl", [[("user", f"question {i}")] for i in range(4)])
+    azure_emulator.faults.add("status", method="POST", path="/chat/completions", status=500, skip=1, count=2)
+    result = run("endpoint", "test", "bot", "--file", str(path), "--concurrency", "1")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    uri = endpoint["properties"]["inferenceEndpoint"]["uri"]
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: 2 of 4 requests failed, the first: endpoint {uri} answered 500: "
+        "InternalServerError: injected fault"
+    )
+    assert azure_emulator.count("POST", "/chat/completions") == 4  # the others still ran
