@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from ops.errors import EXIT_FAILURE, ToolkitError
 
@@ -37,6 +37,12 @@ class Outcome(Generic[T, R]):
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def unwrap(self) -> R:
+        """The value, or the error raised where the caller wants failures to stop it."""
+        if self.error is not None:
+            raise self.error
+        return cast(R, self.value)
 
 
 def run_bounded(

@@ -63,12 +63,13 @@ def render_help_module() -> str:
     )
 
 
-def splice(document: str, reference: str) -> str:
-    if START not in document or END not in document:
-        raise ValueError("README has no cli-reference markers")
-    head, rest = document.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n\n{reference}\n{END}{tail}"
+def splice(document: str, reference: str, start: str = START, end: str = END) -> str:
+    """`document` with what stands between the `start` and `end` markers replaced by `reference`."""
+    if start not in document or end not in document:
+        raise ValueError(f"README has no {start} … {end} markers")
+    head, rest = document.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n\n{reference}\n{end}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:

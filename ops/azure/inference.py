@@ -140,7 +140,7 @@ class InferenceClient:
         failed = [o for o in outcomes if not o.ok]
         if failed:
             raise batch_error("requests", failed, len(items))
-        return [o.value for o in outcomes if o.value is not None]
+        return [o.unwrap() for o in outcomes]
 
 
 def _result(response: Any, uri: str, latency: float, attempts: int) -> ChatResult:

@@ -15,7 +15,6 @@ Submitting a job, data assets, datastores and models go through MLClient itself.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import re
 import time
@@ -43,7 +42,7 @@ from ops.azure.ml_records import (
     model_info,
     version_key,
 )
-from ops.azure.sdk_logs import keep_sdk_logs_off_stderr
+from ops.azure.sdk_logs import keep_sdk_logs_off_stderr, quiet_sdk_loggers
 from ops.cloud import CloudSettings
 from ops.errors import AuthError, AzureError, JobFailedError, NotFoundError, UsageError
 from ops.polling import DEFAULT_POLICY, PollPolicy
@@ -139,7 +138,7 @@ class MLWorkspaceClient:
             keep_sdk_logs_off_stderr()
             from azure.ai.ml import MLClient
 
-            _quiet_sdk_logs()  # after the import: azure.ai.ml sets its logger to INFO when imported
+            quiet_sdk_loggers()
 
             cloud_name = self.cloud.name
             kwargs: dict[str, Any] = self._common_kwargs()
@@ -186,7 +185,7 @@ class MLWorkspaceClient:
         keep_sdk_logs_off_stderr()
         from azure.ai.ml._restclient.arm_ml_service import MachineLearningServicesMgmtClient
 
-        _quiet_sdk_logs()
+        quiet_sdk_loggers()
         return MachineLearningServicesMgmtClient(
             credential=self.credential,
             subscription_id=self.outputs.subscription_id,
@@ -670,13 +669,6 @@ def _cloud_metadata(cloud: CloudSettings) -> dict[str, str]:
     if cloud.name not in _environments:
         base["registry_discovery_endpoint"] = arm
     return base
-
-
-def _quiet_sdk_logs() -> None:
-    """azure-ai-ml logs experimental-feature notes at WARNING (and sets itself to INFO on import);
-    they are noise on a CLI's stderr, where only this tool's messages belong."""
-    for name in ("azure.ai.ml", "azure.core.pipeline.policies.http_logging_policy", "azure.identity"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 @contextmanager

@@ -72,11 +72,11 @@ def evaluate(
     if limit:
         examples = examples[:limit]
     names = [name] + ([baseline] if baseline and baseline != name else [])
-    targets = [(n, *endpoint_uri_and_key(app, n)) for n in names]  # every name checked before sending
+    targets = [endpoint_uri_and_key(app, n) for n in names]  # every name checked before sending
     app.output.progress(f"evaluating {' and '.join(names)} on {len(examples)} example(s) ...")
 
-    def evaluate_one(target: tuple[str, str, str]) -> tuple[list[ChatResult | ToolkitError], bool, float]:
-        _name, uri, key = target
+    def evaluate_one(target: tuple[str, str]) -> tuple[list[ChatResult | ToolkitError], bool, float]:
+        uri, key = target
         started = time.monotonic()
         results, logprobs_on = _run(app, uri, key, examples, concurrency, max_tokens)
         return results, logprobs_on, time.monotonic() - started
@@ -86,9 +86,7 @@ def evaluate(
     scores: dict[str, dict[str, Any]] = {}
     unanswered: dict[str, list[ToolkitError]] = {}
     for endpoint_name, outcome in zip(names, runs, strict=True):
-        if outcome.error is not None or outcome.value is None:  # _run counts failures; not expected
-            raise outcome.error or ToolkitError(f"evaluating {endpoint_name} gave no result")
-        results, logprobs_on, seconds = outcome.value
+        results, logprobs_on, seconds = outcome.unwrap()  # _run counts request failures itself
         scores[endpoint_name] = score = _score(examples, results, logprobs_on)
         errors = [r for r in results if isinstance(r, ToolkitError)]
         if len(errors) == len(results):
@@ -143,14 +141,7 @@ def _run(
         lambda ex: app.inference.chat(uri, key, ex.prompt, max_tokens=max_tokens, logprobs=logprobs_on),
         concurrency=concurrency,
     )
-    return [first, *(_answer(o) for o in outcomes)], logprobs_on
-
-
-def _answer(outcome: Outcome[Conversation, ChatResult]) -> ChatResult | ToolkitError:
-    if outcome.error is not None:
-        return outcome.error
-    assert outcome.value is not None  # chat() returns a result or raises
-    return outcome.value
+    return [first, *(o.error or o.unwrap() for o in outcomes)], logprobs_on
 
 
 def _score(

@@ -114,10 +114,7 @@ class Emulator:
         self, workdir: Path, scenario: Scenario | None = None, settings: Settings | None = None
     ) -> None:
         self.workdir = workdir
-        self.world = World(scenario, settings)
-        self.faults = Faults()
-        self.ctx = Context(self.world, self.faults)
-        self.router: Router = build_router(self.ctx)
+        self._build(World(scenario, settings))
         self.certs: CertFiles
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -131,8 +128,7 @@ class Emulator:
         server.emulator = self
         self._server = server
         self.ctx.base_url = f"https://127.0.0.1:{server.server_address[1]}"
-        seed_workspaces(self.ctx)
-        seed_role_assignments(self.ctx)
+        self._seed()
         self._thread = threading.Thread(
             target=server.serve_forever, args=(0.02,), name="azure-emulator", daemon=True
         )
@@ -142,14 +138,19 @@ class Emulator:
     def reset(self) -> None:
         """Forget all state, faults, settings and the request log: a fresh emulator on the same address
         and certificates (cheaper than a restart when an attached Azurite should be kept)."""
-        blob_endpoint = self.world.blob_endpoint
-        self.world = World(self.world.scenario, Settings())
-        self.world.blob_endpoint = blob_endpoint
+        blob_endpoint, base_url = self.world.blob_endpoint, self.ctx.base_url
+        self._build(World(self.world.scenario, Settings()))
+        self.world.blob_endpoint, self.ctx.base_url = blob_endpoint, base_url
+        self._seed()
+
+    def _build(self, world: World) -> None:
+        self.world = world
         self.faults = Faults()
-        base_url = self.ctx.base_url
         self.ctx = Context(self.world, self.faults)
-        self.ctx.base_url = base_url
-        self.router = build_router(self.ctx)
+        self.router: Router = build_router(self.ctx)
+
+    def _seed(self) -> None:
+        """What a provisioned stack already holds: its workspaces and role assignments."""
         seed_workspaces(self.ctx)
         seed_role_assignments(self.ctx)
 

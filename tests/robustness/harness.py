@@ -167,15 +167,13 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 def sync_readme(section: str, body: str) -> None:
     """Compare (or, with FOUNDRY_WRITE_MATRIX=1, rewrite) README.md between the section's markers."""
-    start, end = f"<!-- robustness:{section}:start -->", f"<!-- robustness:{section}:end -->"
+    from ops.docgen import splice
+
     text = README.read_text(encoding="utf-8")
-    assert start in text and end in text, f"README.md lacks the {start} … {end} markers"
-    head, rest = text.split(start, 1)
-    current, tail = rest.split(end, 1)
-    wanted = f"\n{body}\n"
-    if current == wanted:
+    wanted = splice(text, body, f"<!-- robustness:{section}:start -->", f"<!-- robustness:{section}:end -->")
+    if text == wanted:
         return
     if os.environ.get(WRITE_ENV) == "1":
-        README.write_text(head + start + wanted + end + tail, encoding="utf-8")
+        README.write_text(wanted, encoding="utf-8")
         return
     pytest.fail(f"README robustness table is stale ({section}): run `make robustness`")

@@ -51,17 +51,13 @@ def register(router: Router, ctx: Context) -> None:
                 f"endpoint {name} is not ready ({endpoint['properties'].get('provisioningState')})",
             )
         settings = world.settings
+        wait = settings.chat_retry_after_s
         if not world.chat_gauge.enter(settings.chat_concurrency_limit):
-            return Response(
+            raise ApiError(
                 429,
-                {
-                    "error": {
-                        "code": "429",
-                        "message": "Rate limit is exceeded. Try again in "
-                        f"{settings.chat_retry_after_s} seconds.",
-                    }
-                },
-                {"Retry-After": str(settings.chat_retry_after_s)},
+                "429",
+                f"Rate limit is exceeded. Try again in {wait} seconds.",
+                {"Retry-After": str(wait)},
             )
         try:
             if settings.chat_latency_s > 0:
