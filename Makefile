@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 # This machine sets PYTHONDONTWRITEBYTECODE=1: compile the project's own modules once, so that
 # startup does not pay for parsing them on every command.
 compile: $(STAMP)
-	@$(BIN)/python -m compileall -q catalog ops
+	@$(BIN)/python -m compileall -q core catalog ops
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy catalog infra ops policy benchmarks tests
+	$(BIN)/mypy core catalog infra ops policy benchmarks tests
 
 # pytest exits 5 when it collects nothing: for this project that is a broken test tree, not a pass.
 unit: install
@@ -43,7 +43,7 @@ unit: install
 test: lint typecheck unit
 
 docs: $(STAMP)
-	$(BIN)/python -m ops.docgen README.md --write
+	$(BIN)/python -m ops.docgen --write
 
 # Rewrite the README's robustness tables from a real run of every case (tests/robustness/).
 robustness: install

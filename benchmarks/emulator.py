@@ -43,44 +43,40 @@ def main(rounds: int = 5) -> None:
 
 
 def _requests(emulator: object) -> None:
-    from ops.azure.arm import ArmClient
-    from ops.azure.identity import build_credential
-    from ops.azure.inference import InferenceClient
-    from ops.cloud import resolve_cloud
-    from ops.outputs import StackOutputs
+    from ops.app import App
+    from ops.flows import chat
     from tests.emulator.server import Emulator
     from tests.ops.arm.helpers import deploy_endpoint
 
     assert isinstance(emulator, Emulator)
     os.environ.update(emulator.env())
-    cloud = resolve_cloud(None)
-    credential = build_credential(cloud)
-    t0 = time.perf_counter()
-    credential.get_token(cloud.arm_scope)
-    print(f"first token (OIDC discovery + client credentials): {(time.perf_counter() - t0) * 1000:.0f} ms")
-    arm = ArmClient(cloud, credential, StackOutputs.from_mapping(emulator.outputs(), "bench"))
-    arm.get_workspace()
-    n = 200
-    t0 = time.perf_counter()
-    for _ in range(n):
-        arm.get_workspace()
-    print(
-        f"ARM GET workspace over HTTPS: {n / (time.perf_counter() - t0):.0f} req/s (sequential, keep-alive)"
-    )
-    deploy_endpoint(emulator, "bench")
-    uri, key = (
-        arm.get_serverless_endpoint("bench")["properties"]["inferenceEndpoint"]["uri"],
-        arm.list_endpoint_keys("bench")["primaryKey"],
-    )
-    client = InferenceClient(cloud)
-    prompts = [[{"role": "user", "content": f"question {i}"}] for i in range(200)]
-    for concurrency in (1, 8):
+    app = App(outputs_file=emulator.outputs_file)  # type: ignore[attr-defined]
+    try:
         t0 = time.perf_counter()
-        client.chat_many(uri, key, prompts, concurrency=concurrency)
+        app.credential.get_token(app.cloud.arm_scope)
         print(
-            f"chat completions at concurrency {concurrency}: {len(prompts) / (time.perf_counter() - t0):.0f} req/s"
+            f"first token (OIDC discovery + client credentials): {(time.perf_counter() - t0) * 1000:.0f} ms"
         )
-    arm.close()
+        app.workspaces.get()
+        n = 200
+        t0 = time.perf_counter()
+        for _ in range(n):
+            app.workspaces.get()
+        print(
+            f"ARM GET workspace over HTTPS: {n / (time.perf_counter() - t0):.0f} req/s (sequential, keep-alive)"
+        )
+        deploy_endpoint(emulator, "bench")
+        to = chat.target(app, "bench")
+        prompts = [[{"role": "user", "content": f"question {i}"}] for i in range(200)]
+        for concurrency in (1, 8):
+            t0 = time.perf_counter()
+            chat.chat_many(app, to, prompts, concurrency=concurrency)
+            print(
+                f"chat completions at concurrency {concurrency}: "
+                f"{len(prompts) / (time.perf_counter() - t0):.0f} req/s"
+            )
+    finally:
+        app.close()
 
 
 if __name__ == "__main__":

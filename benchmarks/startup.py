@@ -1,7 +1,8 @@
-"""Startup: median wall time of `foundry-ops --help` and offline commands against a bare interpreter.
+"""Startup: median wall time of every offline command against `python -c "import click"`.
 
-Target (issue 6): `foundry-ops --help` within 2.5x of `python -c pass` on the same machine. The Click
-path (`python -m ops.cli --help`, no cached help) is printed too, so the figure can't hide it.
+Target (issue 11): each offline command within 1.3x of `python -c "import click"` on the same machine:
+Click is the floor every command stands on, so the ratio shows what the toolkit adds on top of it
+(there is no cached help any more; `--help` goes through Click like everything else).
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ import time
 from pathlib import Path
 
 RUNS = 21
-TARGET_RATIO = 2.5
+TARGET_RATIO = 1.3
 BIN = Path(sys.executable).parent
 
 
 def median_ms(cmd: list[str], runs: int = RUNS) -> float:
-    subprocess.run(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
-    )  # warm the page cache
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # warm the cache
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -40,25 +39,37 @@ def sample_file(directory: Path) -> Path:
     return path
 
 
+def offline_commands(data: str) -> list[tuple[str, list[str]]]:
+    return [
+        ("--help", ["--help"]),
+        ("--version", ["--version"]),
+        ("models list", ["models", "list"]),
+        ("finetune --help", ["finetune", "--help"]),
+        ("deploy --help", ["deploy", "--help"]),
+        ("run --help", ["run", "--help"]),
+        ("data validate --structure-only", ["data", "validate", data, "--structure-only"]),
+    ]
+
+
 def main() -> None:
     cli = str(BIN / "foundry-ops")
     with tempfile.TemporaryDirectory() as tmp:
         data = str(sample_file(Path(tmp)))
-        rows = [
-            ("python -c pass", [sys.executable, "-c", "pass"]),
-            ("foundry-ops --help", [cli, "--help"]),
-            ("foundry-ops --help (through Click)", [sys.executable, "-m", "ops.cli", "--help"]),
-            ("foundry-ops models list", [cli, "models", "list"]),
-            ("foundry-ops data validate (20 lines)", [cli, "data", "validate", data]),
-        ]
-        results = {label: median_ms(cmd) for label, cmd in rows}
-    base = results["python -c pass"]
-    print(f"median of {RUNS} runs each")
+        base = median_ms([sys.executable, "-c", "import click"])
+        plain = median_ms([sys.executable, "-c", "pass"])
+        results = {label: median_ms([cli, *args]) for label, args in offline_commands(data)}
+    print(
+        f"median of {RUNS} runs each; floor: python -c 'import click' {base:.1f} ms (python -c pass {plain:.1f} ms)"
+    )
+    worst = 0.0
     for label, ms in results.items():
-        print(f"  {label:<40} {ms:7.1f} ms  {ms / base:5.2f}x")
-    ratio = results["foundry-ops --help"] / base
-    verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
-    print(f"target: --help within {TARGET_RATIO}x of python -c pass: {ratio:.2f}x ({verdict})")
+        ratio = ms / base
+        worst = max(worst, ratio)
+        print(f"  foundry-ops {label:<32} {ms:7.1f} ms  {ratio:5.2f}x")
+    verdict = "met" if worst <= TARGET_RATIO else "MISSED"
+    print(
+        f"target: every offline command within {TARGET_RATIO}x of import click: worst {worst:.2f}x ({verdict})"
+    )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """Run the whole workflow against the emulator and Azurite, through the real `foundry-ops` CLI.
 
-Flow: models list, data validate, preflight (then --fix), data upload, finetune submit --wait,
-deploy create, content safety show / blocked prompt / off / on, endpoint test, eval, deploy keys
-(hidden), teardown --yes. A few cloud faults are injected on the way (throttling, a 503, a dropped
-connection) to show the retries; the summary counts what the service saw.
+Flow, command by command: models list (--live), data validate, preflight (then --fix), data upload,
+finetune submit --wait (pinned base model, an absolute learning rate), finetune show / metrics --plot,
+deploy create --ttl, content safety show / blocked prompt / off / on, endpoint test, eval, deploy keys,
+teardown. Then the same workflow as code: a run file planned, applied, applied again (a no-op), its
+status, reaped past its ttl, and torn down. A few cloud faults are injected on the way (throttling, a
+503, a dropped connection) to show the retries; the summary counts what the service saw.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo.data import write
+from demo.data import write, write_run
 from tests.emulator.stack import FOREIGN_ENV, EmulatedStack
+
+RUN_TTL_S = 20  # the run file's endpoint expires this long after it is deployed
 
 BOLD = "\033[1m" if sys.stdout.isatty() else ""
 DIM = "\033[2m" if sys.stdout.isatty() else ""
@@ -81,11 +85,18 @@ def main() -> int:
             run(step, exe, env)
 
         go("Which models can be fine-tuned here", "models", "list")
+        go("... and what the azureml registry says now", "models", "list", "--live")
         go("Validate the training data (offline)", "data", "validate", str(train), "--structure-only")
         go("Preflight: is the stack ready?", "preflight", expect=1)
-        go("Preflight with --fix (registers Microsoft.Network)", "preflight", "--fix")
+        go(
+            "Preflight with --fix (registers Microsoft.Network)",
+            "preflight",
+            "--fix",
+            "--poll-interval",
+            "0.5",
+        )
 
-        emulator.faults.add("status", method="GET", path="/datastores/", status=429, retry_after=1)
+        emulator.faults.add("status", method="GET", path="/datastores", status=429, retry_after=1)
         go("Upload the training file (validated, content-addressed)", "data", "upload", str(train))
         go("Upload it again: nothing to do", "data", "upload", str(train))
 
@@ -93,27 +104,26 @@ def main() -> int:
         emulator.faults.add("reset", method="GET", path="/jobs/ft-", skip=3)
         emulator.faults.add("status", method="GET", path="/jobs/ft-", status=429, retry_after=1, skip=5)
         go(
-            "Fine-tune Phi-4-mini-instruct (serverless) and wait",
+            "Fine-tune Phi-4-mini-instruct (serverless; an absolute learning rate) and wait",
             "finetune", "submit", "--model", "Phi-4-mini-instruct", "--train", str(train),
-            "--epochs", "2", "--suffix", "support", "--wait", "--poll-interval", "0.5",
+            "--epochs", "2", "--learning-rate", "0.00002", "--suffix", "support", "--wait", "--poll-interval", "0.5",
         )  # fmt: skip
         job = emulator.world.jobs and next(iter(emulator.world.jobs))[1]
+        go("The job as the service got it: pinned base model, hyperparameters", "finetune", "show", str(job))
+        go("Its training curves (MLflow), and a plot", "finetune", "metrics", str(job),
+           "--plot", str(workdir / "loss.png"))  # fmt: skip
         go("Submit the same inputs again: the same job comes back", "finetune", "submit",
-           "--model", "Phi-4-mini-instruct", "--train", str(train), "--epochs", "2", "--suffix", "support")  # fmt: skip
+           "--model", "Phi-4-mini-instruct", "--train", str(train), "--epochs", "2", "--learning-rate", "0.00002",
+           "--suffix", "support")  # fmt: skip
         go("Jobs in the project", "finetune", "list")
 
         emulator.faults.add("reset_after", method="PUT", path="/serverlessEndpoints/")
         go(
-            "Deploy the fine-tuned model (serverless endpoint)",
-            "deploy",
-            "create",
-            "--job",
-            str(job),
-            "--poll-interval",
-            "0.5",
-        )
+            "Deploy the fine-tuned model (serverless endpoint, expires in 8 h)",
+            "deploy", "create", "--job", str(job), "--ttl", "8h", "--poll-interval", "0.5",
+        )  # fmt: skip
         endpoint = next(iter(emulator.world.endpoints))[1]
-        go("Endpoints in the project", "deploy", "list")
+        go("Endpoints in the project: created, expires, hours billed", "deploy", "list")
         go("Content safety is on", "content-safety", "show", endpoint)
         go(
             "A prompt the filter blocks",
@@ -131,9 +141,19 @@ def main() -> int:
             endpoint,
             "--disabled",
             "--yes",
+            "--poll-interval",
+            "0.5",
         )
         go("The same prompt now passes", "endpoint", "test", endpoint, "--prompt", "BLOCKME: help me")
-        go("Turn content safety back on", "content-safety", "set", endpoint, "--enabled")
+        go(
+            "Turn content safety back on",
+            "content-safety",
+            "set",
+            endpoint,
+            "--enabled",
+            "--poll-interval",
+            "0.5",
+        )
         go(
             "Ask the endpoint something",
             "endpoint",
@@ -142,10 +162,41 @@ def main() -> int:
             "--prompt",
             "How do I reset my password?",
         )
-        go("Evaluate on held-out data", "eval", endpoint, "--data", str(heldout))
-        go("Keys stay hidden unless --show-keys", "deploy", "keys", endpoint)
+        go("Evaluate on held-out data", "eval", endpoint, "--file", str(heldout))
+        go("Keys are not printed unless --show-keys", "deploy", "keys", endpoint)
         go(
             "Tear everything down",
+            "teardown",
+            "--yes",
+            "--delete-models",
+            "--delete-data",
+            "--poll-interval",
+            "0.5",
+        )
+
+        # The same workflow as code: one run file, applied (twice: the second is a no-op), then reaped.
+        run_file = write_run(workdir, train, heldout, RUN_TTL_S)
+        go("A run file: plan (reads Azure, changes nothing)", "run", "plan", str(run_file))
+        go("Apply it: upload, fine-tune, wait, deploy, smoke test, eval gate, expiry", "run", "apply",
+           str(run_file), "--yes", "--poll-interval", "0.5")  # fmt: skip
+        before = dict(emulator.world.created)
+        go("Apply it again: nothing to do", "run", "apply", str(run_file), "--yes")
+        again_created = {
+            k: emulator.world.created[k] - before.get(k, 0) for k in ("jobs", "endpoints", "data_versions")
+        }
+        go("Its status", "run", "status", str(run_file))
+        time.sleep(RUN_TTL_S + 1)
+        go(
+            "Past its ttl: reap deletes the run's endpoint",
+            "deploy",
+            "reap",
+            "--yes",
+            "--poll-interval",
+            "0.5",
+        )
+        go("The run stays retired: nothing comes back", "run", "apply", str(run_file), "--yes")
+        go(
+            "Tear the rest down",
             "teardown",
             "--yes",
             "--delete-models",
@@ -169,7 +220,14 @@ def main() -> int:
             f"  left after teardown: {len(world.endpoints)} endpoints, {len(world.models)} models, "
             f"{len(world.data)} data assets"
         )
-        ok = all(s.code == s.expect for s in steps) and left == 0
+        plot = (workdir / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        outputs = (run_file.parent / "support-bot.outputs" / "loss.png").is_file()
+        print(
+            f"  second apply created: {again_created}; loss.png: {'written' if plot else 'MISSING'}; "
+            f"run outputs: {'written' if outputs else 'MISSING'}"
+        )
+        idle = all(v == 0 for v in again_created.values())
+        ok = all(s.code == s.expect for s in steps) and left == 0 and idle and plot and outputs
         print(f"\n{BOLD}{'demo passed' if ok else 'demo FAILED'}{RESET}")
         return 0 if ok else 1
     finally:

@@ -51,3 +51,25 @@ def write(workdir: Path) -> tuple[Path, Path]:
     held = [_example(f"Please explain how to {t}.", a) for t, a in TOPICS]
     heldout.write_text("".join(json.dumps(r) + "\n" for r in held), encoding="utf-8")
     return train, heldout
+
+
+RUN = """\
+# A fine-tuning run as code (runs/README.md describes every key).
+name: support-bot
+model: Phi-4-mini-instruct
+data: {{train: {train}, validationFraction: 0.1}}
+hyperparameters: {{epochs: 2, learningRate: 0.00002}}
+deploy: {{contentSafety: true, ttl: {ttl}s}}
+smoke:
+  - prompt: How do I reset my password?
+eval:
+  data: {heldout}
+  gate: {{metric: token_f1, min: 0.0}}
+"""
+
+
+def write_run(workdir: Path, train: Path, heldout: Path, ttl_s: int = 20) -> Path:
+    """A run file next to the demo's data (paths in a run file are relative to it)."""
+    path = workdir / "support-bot.yaml"
+    path.write_text(RUN.format(train=train.name, heldout=heldout.name, ttl=ttl_s), encoding="utf-8")
+    return path

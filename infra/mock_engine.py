@@ -1,9 +1,37 @@
 """Run the Pulumi program offline under the SDK's mock engine and record what it declares.
 
 This is how `infra.plan` renders a stack without credentials or the Pulumi CLI, and how the tests
-inspect every resource. `pulumi.runtime.set_mocks` is process-wide: `install()` sets it once and
-returns the recording monitor; later calls reuse it. Each `run_program` runs in its own copy of the
-context (config, stack name and root stack are context variables), so runs do not leak into each other.
+inspect every resource. Each `run_program` call runs in a fresh, empty `contextvars.Context`: what the
+SDK keeps per program (stack name, config, root stack resource, pending RPCs) lives in context
+variables, so runs do not leak into each other. `install()` makes the one recording monitor of the
+process and also sets the mocks in the caller's context (for anything declared outside a run). Runs
+share that monitor: run them one after another, not from several threads at once.
+
+Public Pulumi APIs replaced the private ones the engine used up to pulumi 3.272:
+
+| before (private)                                            | now                                                |
+|-------------------------------------------------------------|----------------------------------------------------|
+| `settings._set_stack(stack)` and `settings.ROOT.set(None)`  | `pulumi.runtime.set_mocks(..., stack=stack)` in    |
+| (the run's stack name, a new root stack per run)            | the run's own empty context: it sets the stack     |
+|                                                             | name there and, the context having no root stack,  |
+|                                                             | makes one                                          |
+| `settings.SETTINGS.rpc_manager.clear()`, `.outputs.clear()` | `pulumi.runtime.test` (it clears both itself)      |
+| `sync_await._sync_await(stack.run_in_stack(body))`          | `pulumi.runtime.test(body)()`: runs the program    |
+|                                                             | and waits for every registration                   |
+| `_sync_await(Output.from_input(exports).future())`          | the body returns `Output.from_input(exports)`,     |
+|                                                             | which `pulumi.runtime.test` awaits                 |
+| `settings.get_root_resource().outputs` (the stack exports)  | still private, isolated: `pulumi_internals.        |
+|                                                             | stack_exports()`                                   |
+| `mocks.MockMonitor` subclass reading `RegisterResource`     | still private, isolated: `pulumi_internals.        |
+| requests (`rpc.deserialize_properties`)                     | RecordingMonitor`                                  |
+
+The last two have no public equivalent: the mock API (`Mocks.new_resource`) does not hand over a
+resource's parent, dependencies or `protect`, and no public API returns the stack exports. They live
+in infra/pulumi_internals.py, the one module that touches Pulumi internals; it says why, and
+`install()` runs its `check()`, which fails naming the Pulumi version and the symbol that changed.
+A quirk of the SDK to know: its settings are context variables whose first assignment in a context
+also becomes the process-wide default, so after a run, threads that never set them see that run's
+stack name (nothing here reads them outside a run).
 
 The mocks answer the way Azure would for the properties the program reads: ARM ids, `name`, the
 AI Services endpoint, managed identity principal/client ids, the workspace GUID.
@@ -21,12 +49,25 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks as _mocks
-from pulumi.runtime import settings as _settings
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+import pulumi.runtime
 
 from infra.config import PROJECT
+from infra.pulumi_internals import RecordedResource, RecordingMonitor, check, stack_exports
+
+__all__ = [
+    "ARM_PATHS",
+    "MOCK_CLIENT_OBJECT_ID",
+    "MOCK_SUBSCRIPTION_ID",
+    "MOCK_TENANT_ID",
+    "AzureMocks",
+    "ProgramRun",
+    "RecordedResource",
+    "RecordingMonitor",
+    "encode_config",
+    "install",
+    "load_stack_file",
+    "run_program",
+]
 
 MOCK_SUBSCRIPTION_ID = "00000000-0000-4000-8000-00000000c0de"
 MOCK_TENANT_ID = "00000000-0000-4000-8000-0000000071e7"
@@ -64,29 +105,18 @@ ARM_PATHS: dict[str, tuple[str, str]] = {
 }
 
 
-def _plain(value: Any) -> Any:
-    """The wire format has only doubles: give integral numbers back as ints (7, not 7.0)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _guid(*parts: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, "|".join(parts)))
 
 
-class AzureMocks(_mocks.Mocks):
+class AzureMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and invokes like Azure would, deterministically."""
 
     def __init__(self, subscription_id: str = MOCK_SUBSCRIPTION_ID, tenant_id: str = MOCK_TENANT_ID) -> None:
         self.subscription_id = subscription_id
         self.tenant_id = tenant_id
 
-    def call(self, args: _mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token == "azure-native:authorization:getClientConfig":
             return {
                 "subscriptionId": self.subscription_id,
@@ -96,7 +126,7 @@ class AzureMocks(_mocks.Mocks):
             }, []
         return {}, []
 
-    def new_resource(self, args: _mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
         state = dict(inputs)
         typ = args.typ
@@ -170,62 +200,6 @@ class _Default(dict[str, Any]):
 
 
 @dataclass
-class RecordedResource:
-    """One registered resource: what the program asked for and what the mocks answered."""
-
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    parent: str
-    id: str
-    inputs: dict[str, Any]
-    state: dict[str, Any]
-    dependencies: list[str]
-    property_dependencies: dict[str, list[str]]
-    protect: bool
-
-
-class RecordingMonitor(_mocks.MockMonitor):
-    """A MockMonitor that also keeps parent, dependencies and protect of every registration."""
-
-    def __init__(self, mocks: _mocks.Mocks) -> None:
-        super().__init__(mocks)
-        self.records: dict[str, RecordedResource] = {}
-        self._lock = threading.Lock()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.records.clear()
-            self.resources.clear()
-
-    def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
-        response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
-            return response
-        urn = response.urn
-        registration = self.resources[urn]
-        inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
-        inputs = {k: v for k, v in inputs.items() if k != "__provider"}
-        record = RecordedResource(
-            urn=urn,
-            type=request.type,
-            name=request.name,
-            custom=bool(request.custom),
-            parent=request.parent,
-            id=registration.id or "",
-            inputs=_plain(inputs),
-            state=_plain(dict(registration.state)),
-            dependencies=sorted(set(request.dependencies)),
-            property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
-            protect=bool(request.protect),
-        )
-        with self._lock:
-            self.records[urn] = record
-        return response
-
-
-@dataclass
 class ProgramRun:
     """Everything one run of the program declared, plus its resolved stack outputs."""
 
@@ -258,11 +232,16 @@ _MONITOR: RecordingMonitor | None = None
 _INSTALL_LOCK = threading.Lock()
 
 
-def install(mocks: _mocks.Mocks | None = None) -> RecordingMonitor:
-    """Set the process-wide mocks once (idempotent) and return the recording monitor."""
+def install(mocks: pulumi.runtime.Mocks | None = None) -> RecordingMonitor:
+    """Make the recording monitor once per process (idempotent) and set the mocks in the caller's context.
+
+    Fails with infra.pulumi_internals.PulumiInternalsChanged (naming the Pulumi version and the symbol)
+    when the installed SDK no longer has what the recording monitor relies on.
+    """
     global _MONITOR
     with _INSTALL_LOCK:
         if _MONITOR is None:
+            check()
             monitor = RecordingMonitor(mocks or AzureMocks())
             pulumi.runtime.set_mocks(
                 monitor.mocks, project=PROJECT, stack="mock", preview=False, monitor=monitor
@@ -299,8 +278,8 @@ def run_program(
 ) -> ProgramRun:
     """Run the program (default: infra/__main__.py's main) under the mocks with `config` (a stack file's `config:`)."""
     monitor = install()
-    ctx = contextvars.copy_context()
-    return ctx.run(_run_in_context, monitor, config, stack, program)
+    # An empty context, not a copy of the caller's: no root stack, config or pending RPCs carried in.
+    return contextvars.Context().run(_run_in_context, monitor, config, stack, program)
 
 
 def _run_in_context(
@@ -308,22 +287,19 @@ def _run_in_context(
 ) -> ProgramRun:
     if program is None:
         from infra.__main__ import main as program
-    # Context-local settings (pulumi 3.272 internals, pinned): this run's stack name and a fresh root stack.
-    _settings._set_stack(stack)
-    _settings.ROOT.set(None)
-    _settings.SETTINGS.rpc_manager.clear()
-    _settings.SETTINGS.outputs.clear()
-    pulumi.runtime.set_all_config(encode_config(config), [])
     monitor.reset()
-    holder: dict[str, Any] = {}
+    # In this context: the run's stack name, and (the context having none) a new root stack resource.
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(encode_config(config), [])
+    exports: dict[str, Any] = {}
 
-    def body() -> None:
+    @pulumi.runtime.test
+    def body() -> pulumi.Output[None]:
         assert program is not None
         program()
-        holder["root"] = _settings.get_root_resource()
+        # pulumi.runtime.test awaits the Output the body returns, then every outstanding registration
+        return pulumi.Output.from_input(stack_exports()).apply(exports.update)
 
-    _sync_await(run_in_stack(body))
-    exports: dict[str, Any] = dict(getattr(holder.get("root"), "outputs", {}) or {})
-    resolved = _sync_await(pulumi.Output.from_input(exports).future()) if exports else {}
+    body()
     resources = sorted(monitor.records.values(), key=lambda r: r.urn)
-    return ProgramRun(stack=stack, resources=list(resources), outputs=dict(resolved or {}))
+    return ProgramRun(stack=stack, resources=list(resources), outputs=exports)

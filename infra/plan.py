@@ -1,8 +1,8 @@
 """Offline plan: render a stack's desired state under the Pulumi mock engine.
 
 `python -m infra.plan --stack dev [--output json]` (also `make plan` and `foundry-ops infra plan`).
-No credentials, no Pulumi CLI, no cloud: it runs infra/__main__.py against mocks with the stack's
-config file and prints the resource tree with key properties and dependencies, and the critical path
+No credentials, no Pulumi CLI, no cloud: it runs infra/__main__.py against mocks (infra.mock_engine,
+public Pulumi APIs) with the stack's config file and prints the resource tree with key properties and dependencies, and the critical path
 of the dependency graph (the longest chain of resources that must be created one after another).
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra import roles
+from core import roles
 
 STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
 HEADLINE = (
@@ -215,6 +215,8 @@ def waves(nodes: dict[str, tuple[str, ...]]) -> list[list[str]]:
 
 def build_plan(stack: str, stacks_dir: Path = STACKS_DIR) -> Plan:
     """Run the program for `stack` under the mock engine and describe what it declares."""
+    from pulumi import RunError
+
     from infra.config import StackConfigError
     from infra.mock_engine import load_stack_file, run_program
 
@@ -227,10 +229,8 @@ def build_plan(stack: str, stacks_dir: Path = STACKS_DIR) -> Plan:
         run = run_program(config, stack=stack)
     except StackConfigError as exc:
         raise PlanError(f"{path.name}: " + "; ".join(exc.problems)) from None
-    except Exception as exc:
-        if type(exc).__name__ == "RunError":  # pulumi.RunError: config problems reported by the program
-            raise PlanError(f"{path.name}: {' '.join(str(exc).split())}") from None
-        raise
+    except RunError as exc:  # config problems the program reports (infra/__main__.py)
+        raise PlanError(f"{path.name}: {' '.join(str(exc).split())}") from None
     return describe(run, stack, path)
 
 

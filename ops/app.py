@@ -1,27 +1,68 @@
-"""The object every command finds in `ctx.obj`: where outputs, clients and output formatting live.
+"""The object every command finds in `ctx.obj`, and every flow takes: it owns clients, clock and output.
 
-Everything expensive (stack outputs, credentials, Azure SDK clients) is built on first use, so
-`--help` and offline commands never pay for it.
+Everything expensive (stack outputs, credentials, Azure clients) is built on first use, so `--help` and
+offline commands never pay for it. Time comes from `clock` and words go to `report`: a test gives a fake
+clock and a recording reporter here, product code has no module globals to patch.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ops.cloud import CloudSettings, resolve_cloud
-from ops.errors import OutputsError
-from ops.output import Output
+from ops.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from azure.core.credentials import TokenCredential
 
-    from ops.azure.arm import ArmClient
-    from ops.azure.inference import InferenceClient
-    from ops.azure.ml import MLWorkspaceClient
+    from core.cloud import CloudSettings
+    from ops.azure.assets import Assets
+    from ops.azure.blobs import Blobs
+    from ops.azure.endpoints import Endpoints
+    from ops.azure.history import RunHistory
+    from ops.azure.inference import Inference
+    from ops.azure.jobs import Jobs
+    from ops.azure.providers import Providers
+    from ops.azure.registry import Registry
+    from ops.azure.transport import Transport
+    from ops.azure.workspaces import Workspaces
     from ops.outputs import StackOutputs
+
+
+class Reporter(Protocol):
+    """Where a flow's words go (the CLI's Output renders them on stderr)."""
+
+    quiet: bool
+
+    def progress(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
+    def debug(self, message: str) -> None: ...
+    def status(self, text: str, changed: bool) -> None: ...
+
+
+class StderrReporter:
+    """A plain Reporter for code run outside the CLI."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    def progress(self, message: str) -> None:
+        if not self.quiet:
+            print(message, file=sys.stderr)
+
+    def warn(self, message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr)
+
+    def debug(self, message: str) -> None:
+        print(message, file=sys.stderr)
+
+    def status(self, text: str, changed: bool) -> None:
+        if changed:
+            self.progress(text)
 
 
 @dataclass
@@ -29,15 +70,20 @@ class App:
     stack: str | None = None
     outputs_file: Path | None = None
     cloud_name: str | None = None
-    output: Output = field(default_factory=Output)
+    report: Reporter = field(default_factory=StderrReporter)
+    clock: Clock = field(default_factory=SystemClock)
     assume_yes: bool = False
+    debug: bool = False
 
     @cached_property
     def cloud(self) -> CloudSettings:
+        from core.cloud import resolve_cloud
+
         return resolve_cloud(self.cloud_name)
 
     @cached_property
     def outputs(self) -> StackOutputs:
+        from core.errors import OutputsError
         from ops.outputs import load_outputs_file, load_stack_outputs
 
         if self.outputs_file is not None:
@@ -55,31 +101,76 @@ class App:
 
     @cached_property
     def credential(self) -> TokenCredential:
-        from ops.azure.identity import build_credential
+        from core.credential import build_credential
 
         return build_credential(self.cloud)
 
     @cached_property
-    def arm(self) -> ArmClient:
-        from ops.azure.arm import ArmClient
+    def transport(self) -> Transport:
+        from ops.azure.transport import Transport
 
-        return ArmClient(self.cloud, self.credential, self.outputs)
+        return Transport(
+            self.cloud, self.credential, self.clock, debug=self.report.debug if self.debug else None
+        )
+
+    # --- one adapter per Azure concern, built on first use ------------------------------------------
+    @cached_property
+    def workspaces(self) -> Workspaces:
+        from ops.azure.workspaces import Workspaces
+
+        return Workspaces(self.transport, self.outputs)
 
     @cached_property
-    def ml(self) -> MLWorkspaceClient:
-        from ops.azure.ml import MLWorkspaceClient
+    def jobs(self) -> Jobs:
+        from ops.azure.jobs import Jobs
 
-        return MLWorkspaceClient(self.cloud, self.credential, self.outputs)
+        return Jobs(self.transport, self.outputs)
 
     @cached_property
-    def inference(self) -> InferenceClient:
-        from ops.azure.inference import InferenceClient
+    def assets(self) -> Assets:
+        from ops.azure.assets import Assets
 
-        return InferenceClient(self.cloud)
+        return Assets(self.transport, self.outputs)
+
+    @cached_property
+    def blobs(self) -> Blobs:
+        from ops.azure.blobs import Blobs
+
+        return Blobs(self.transport, self.credential)
+
+    @cached_property
+    def endpoints(self) -> Endpoints:
+        from ops.azure.endpoints import Endpoints
+
+        return Endpoints(self.transport, self.outputs)
+
+    @cached_property
+    def registry(self) -> Registry:
+        from ops.azure.registry import Registry
+
+        return Registry(self.transport)
+
+    @cached_property
+    def providers(self) -> Providers:
+        from ops.azure.providers import Providers
+
+        return Providers(self.transport, self.outputs)
+
+    @cached_property
+    def history(self) -> RunHistory:
+        from ops.azure.history import RunHistory
+
+        return RunHistory(self.transport, self.outputs, self.workspaces)
+
+    @cached_property
+    def inference(self) -> Inference:
+        from ops.azure.inference import Inference
+
+        return Inference(self.transport)
 
     def close(self) -> None:
         """Release clients that hold connections."""
-        for name in ("arm", "ml", "inference", "credential"):
+        for name in ("blobs", "transport", "credential"):
             client: Any = self.__dict__.get(name)
             closer = getattr(client, "close", None)
             if callable(closer):

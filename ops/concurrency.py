@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
-from ops.errors import EXIT_FAILURE, ToolkitError
+from core.errors import EXIT_FAILURE, ToolkitError
+from ops.limits import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_INFERENCE_CONCURRENCY
 
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-DEFAULT_CONCURRENCY = 4
-MAX_CONCURRENCY = 16  # ARM writes: the subscription throttles them
-MAX_INFERENCE_CONCURRENCY = 64  # chat requests: the endpoint's own limit answers 429 beyond it
+__all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "MAX_INFERENCE_CONCURRENCY", "Outcome", "run_bounded"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,44 +50,64 @@ def run_bounded(
 ) -> list[Outcome[T, R]]:
     """Call `fn` on every item with at most `concurrency` calls running; outcomes in input order.
 
-    Domain errors (ToolkitError) become failed outcomes; anything else (a bug, Ctrl-C) propagates at
-    once and nothing new is started (calls already sent finish in the background: the service carries
-    on with them either way, and a rerun recomputes what is left). `on_done` runs in the calling
-    thread, one outcome at a time, as each item finishes — the place to journal and report progress.
+    Domain errors (ToolkitError) become failed outcomes; anything else (a bug) is raised once every
+    started call has ended. Ctrl-C in the calling thread stops at once: the workers are daemon threads,
+    so calls already sent are abandoned with the process (the service carries on with them, and a rerun
+    recomputes what is left) instead of keeping it alive. `on_done` runs in the calling thread, one
+    outcome at a time, as each item finishes — the place to report progress.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    from concurrent.futures import (  # imports logging: not at startup
-        FIRST_COMPLETED,
-        ThreadPoolExecutor,
-        wait,
-    )
-
-    outcomes: dict[int, Outcome[T, R]] = {}
     if not items:
         return []
-    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(items)), thread_name_prefix="foundry-ops")
-    pending: dict[Future[R], int] = {}
-    next_index = 0
-    try:
-        while next_index < len(items) or pending:
-            while next_index < len(items) and len(pending) < concurrency:
-                pending[pool.submit(fn, items[next_index])] = next_index
-                next_index += 1
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                index = pending.pop(future)
+    import queue
+    import threading
+
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(items)):
+        todo.put(index)
+    done: queue.SimpleQueue[tuple[int, Outcome[T, R] | None, BaseException | None]] = queue.SimpleQueue()
+
+    stop = threading.Event()  # set by a bug: no worker starts another item
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put((index, Outcome(items[index], value=fn(items[index])), None))
+            except ToolkitError as exc:
+                done.put((index, Outcome(items[index], error=exc), None))
+            except BaseException as exc:  # a bug: reported to the caller, never swallowed
+                stop.set()
+                done.put((index, None, exc))
+                return
+
+    for n in range(min(concurrency, len(items))):
+        threading.Thread(target=worker, name=f"foundry-ops-{n}", daemon=True).start()
+    outcomes: dict[int, Outcome[T, R]] = {}
+    crash: BaseException | None = None
+    expected, received = len(items), 0
+    while received < expected:
+        index, outcome, error = done.get()  # Ctrl-C interrupts this wait in the calling thread
+        received += 1
+        if error is not None:
+            crash = crash or error
+            while True:  # start nothing new after a bug; wait only for the calls already running
                 try:
-                    outcome: Outcome[T, R] = Outcome(items[index], value=future.result())
-                except ToolkitError as exc:
-                    outcome = Outcome(items[index], error=exc)
-                outcomes[index] = outcome
-                if on_done is not None:
-                    on_done(outcome)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+                    todo.get_nowait()
+                except queue.Empty:
+                    break
+                expected -= 1
+            continue
+        assert outcome is not None
+        outcomes[index] = outcome
+        if on_done is not None:
+            on_done(outcome)
+    if crash is not None:
+        raise crash
     return [outcomes[i] for i in sorted(outcomes)]
 
 

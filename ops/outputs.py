@@ -8,15 +8,13 @@ missing key is named at once.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from catalog.contract import OPTIONAL_EMPTY_KEYS, OUTPUT_KEYS, OUTPUTS_SCHEMA_VERSION
-from ops.errors import OutputsError
+from core.errors import OutputsError
 
 
 @dataclass(frozen=True)
@@ -87,25 +85,12 @@ def load_outputs_file(path: Path) -> StackOutputs:
 
 
 def load_stack_outputs(stack: str, *, cwd: Path | None = None, pulumi: str = "pulumi") -> StackOutputs:
-    """Run the Pulumi CLI to read a stack's outputs (secrets included: they never reach stdout)."""
-    exe = shutil.which(pulumi)
-    if exe is None:
-        raise OutputsError(
-            "the Pulumi CLI is not on PATH",
-            hint="install it from pulumi.com, or pass --outputs FILE with saved outputs",
-        )
-    proc = subprocess.run(
-        [exe, "stack", "output", "--json", "--show-secrets", "--stack", stack],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
-    if proc.returncode != 0:
-        detail = (proc.stderr.strip().splitlines() or ["no error text"])[-1]
-        raise OutputsError(f"pulumi could not read outputs of stack {stack!r}: {detail}")
+    """Read a stack's outputs with the Pulumi CLI (ops/pulumi_cli.py)."""
+    from ops.pulumi_cli import stack_output_json
+
+    text = stack_output_json(stack, cwd=cwd, pulumi=pulumi)
     try:
-        data = json.loads(proc.stdout or "{}")
+        data = json.loads(text)
     except json.JSONDecodeError:
         raise OutputsError(f"pulumi printed something that is not JSON for stack {stack!r}") from None
     return StackOutputs.from_mapping(data, f"stack {stack!r}")

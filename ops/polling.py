@@ -9,31 +9,20 @@ here from the policy's constants, never written down by hand.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
-from typing import Protocol
 
-INITIAL_INTERVAL = 5.0  # seconds before the second poll, and again after every status change
+from ops.clock import Clock, SystemClock, Timer
+
+__all__ = ["Backoff", "Clock", "PollPolicy", "SystemClock", "Timer", "policy_for"]
+
+from ops.limits import INITIAL_INTERVAL, MAX_INTERVAL
+
 BACKOFF_FACTOR = 1.5  # the interval grows by this after every poll that saw no change
-MAX_INTERVAL = 60.0  # seconds; the interval never grows beyond this (Retry-After may ask for longer)
 # A terminal state that happens just after a poll is seen by the next one, at most one interval later.
 MAX_DETECTION_DELAY = MAX_INTERVAL
 # Once the interval has reached the cap, a wait costs at most this many polls an hour.
 STEADY_STATE_POLLS_PER_HOUR = math.ceil(3600 / MAX_INTERVAL)
 BUDGET_STATUS_CHANGES = (0, 2, 4)  # the status changes per hour the documented budget is given for
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.models import UnknownModelError, explain, fine_tuning_regions, get_model
-from infra import roles
+from core import roles
 
 # pulumi-azure-native 3.x resource type tokens (checked against the installed package in tests).
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
@@ -469,7 +469,7 @@ MANDATORY_RULES: tuple[ResourceRule, ...] = (
         frozenset({ROLE_ASSIGNMENT}),
         check_role_assignment,
         True,
-        "Assign one of the roles in infra/roles.py that policy.rules.ALLOWED_ROLES lists.",
+        "Assign one of the roles in core/roles.py that policy.rules.ALLOWED_ROLES lists.",
     ),
     ResourceRule(
         "required-tags",

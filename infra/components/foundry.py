@@ -15,7 +15,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 
 from catalog.contract import OUTPUT_KEYS, OUTPUTS_SCHEMA_VERSION
-from infra import roles
+from core import roles
 from infra.components import TYPE_PREFIX
 from infra.components.ai_services import AiServices, AiServicesArgs
 from infra.components.compute import GpuCompute, GpuComputeArgs
@@ -25,10 +25,11 @@ from infra.components.provider_registration import ProviderRegistration, Provide
 from infra.components.rbac import Grant, RbacArgs, RoleAssignments
 from infra.components.storage import Storage, StorageArgs
 from infra.components.workspace import FoundryWorkspace, WorkspaceArgs
-from infra.config import StackConfig
+from infra.config import PrincipalType, StackConfig
 from infra.naming import ResourceNames
 
-SERVICE_PRINCIPAL = "ServicePrincipal"
+# Managed identities (hub, project, fine-tuning identity) are granted roles as service principals.
+SERVICE_PRINCIPAL = PrincipalType.SERVICE_PRINCIPAL.value
 
 
 @dataclass(frozen=True)

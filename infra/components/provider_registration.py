@@ -48,14 +48,14 @@ ClientFactory = Callable[[str], ResourceClient]
 def default_client_factory(subscription_id: str) -> ResourceClient:
     """A ResourceManagementClient with the ambient Azure credential (az login, env, managed identity).
 
-    The cloud (ARM endpoint, authority, CA bundle) comes from the same settings as foundry-ops
-    (FOUNDRY_CLOUD, FOUNDRY_ARM_ENDPOINT, FOUNDRY_AUTHORITY_HOST, FOUNDRY_CA_BUNDLE); the public cloud
-    when none is set.
+    The cloud (ARM endpoint, authority, CA bundle) and the credential come from core (core.cloud,
+    core.credential), the settings foundry-ops reads too (FOUNDRY_CLOUD, FOUNDRY_ARM_ENDPOINT,
+    FOUNDRY_AUTHORITY_HOST, FOUNDRY_CA_BUNDLE); the public cloud when none is set.
     """
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    from ops.azure.identity import build_credential
-    from ops.cloud import resolve_cloud
+    from core.cloud import resolve_cloud
+    from core.credential import build_credential
 
     cloud = resolve_cloud(None)
     client: ResourceClient = ResourceManagementClient(

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure_native
 
-from infra import roles
+from core import roles
 from infra.components import TYPE_PREFIX
 
 
@@ -62,10 +62,8 @@ class RoleAssignments(pulumi.ComponentResource):
         super().__init__(f"{TYPE_PREFIX}:RoleAssignments", name, None, opts)
         self.assignments = {}
         for grant in args.grants:
-            if (
-                grant.principal_label,
-                grant.role.guid,
-            ) in args.forbidden or grant.role is roles.AZURE_AI_ADMINISTRATOR:
+            platform_made = (grant.principal_label, grant.role.guid) in args.forbidden
+            if platform_made or grant.role.guid == roles.AZURE_AI_ADMINISTRATOR.guid:
                 raise DuplicateGrantError(
                     f"{grant.key}: this assignment is made by the platform; do not declare it"
                 )

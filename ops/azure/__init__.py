@@ -1,1 +1,1 @@
-"""Adapters: the only package that imports Azure SDKs. Commands see plain data and ops.errors."""
+"""Adapters: the only package that imports Azure SDKs. Commands see plain data and core.errors."""

@@ -1,25 +1,26 @@
 """Chat completions against a serverless endpoint (`POST {inferenceEndpoint.uri}/v1/chat/completions`).
 
-A content-filter refusal (HTTP 400, error.code `content_filter`) is a result, not an error: callers
-report it distinctly. 429 and 503 are retried honouring Retry-After; connection failures are retried
-a few times. The cloud's CA bundle is used for TLS. Log-probabilities are asked for with the
-`extra-parameters: pass-through` header, the way the serverless API forwards model-specific options.
+The request goes through the shared pipeline (transport.py): throttling (429 with Retry-After), 503 and
+dropped connections are retried there, within the same budget as every other call; a chat is safe to
+repeat. A content-filter refusal (HTTP 400, error.code `content_filter`) is a result, not an error.
+Log-probabilities are asked for with the `extra-parameters: pass-through` header, the way the
+serverless API forwards model-specific options.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ops.cloud import CloudSettings
-from ops.errors import AuthError, AzureError, NotFoundError, UsageError
+from core.errors import AuthError, AzureError, NotFoundError
+from ops.azure.errors import TRANSIENT, TransientError, error_body, one_line
+from ops.azure.transport import attempts
 
-MAX_ATTEMPTS = 6
-MAX_RETRY_AFTER_S = 60.0
-TIMEOUT_S = 120.0
+if TYPE_CHECKING:
+    from ops.azure.transport import Transport
+
 CHAT_PATH = "/v1/chat/completions"
 
 
@@ -39,39 +40,16 @@ class ChatResult:
     logprobs: tuple[float, ...] | None = None  # per generated token, when the endpoint returns them
     usage: dict[str, int] = field(default_factory=dict)
     latency_s: float = 0.0  # from the first attempt to the answer, retries and their waits included
-    attempts: int = 1  # more than one when the endpoint throttled (429/503) or the connection failed
+    attempts: int = 1  # more than one when the endpoint throttled or the connection failed
 
     @property
     def filtered(self) -> bool:
         return self.blocked is not None or self.finish_reason == "content_filter"
 
 
-class InferenceClient:
-    def __init__(self, cloud: CloudSettings) -> None:
-        self.cloud = cloud
-        self._local = threading.local()  # one requests.Session per thread (sessions are not thread-safe)
-        self._sessions: list[Any] = []
-        self._lock = threading.Lock()
-        self.sleep: Callable[[float], None] = time.sleep
-
-    def _session(self) -> Any:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            import requests
-
-            session = requests.Session()
-            session.verify = self.cloud.verify
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
-
-    def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
+class Inference:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
 
     def chat(
         self,
@@ -83,74 +61,32 @@ class InferenceClient:
         temperature: float | None = 0.0,
         logprobs: bool = False,
     ) -> ChatResult:
-        """One chat completion; raises ops.errors for failures other than content filtering."""
-        import requests
-
-        url = uri.rstrip("/") + CHAT_PATH
+        """One chat completion; raises core.errors for failures other than content filtering."""
         payload: dict[str, Any] = {"messages": list(messages)}
         if max_tokens is not None:
             payload["max_tokens"] = max_tokens
         if temperature is not None:
             payload["temperature"] = temperature
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {key}"}
         if logprobs:
             payload["logprobs"] = True
             headers["extra-parameters"] = "pass-through"
+        base = uri.rstrip("/")
         started = time.monotonic()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                response = self._session().post(
-                    url, json=payload, headers=headers, timeout=TIMEOUT_S, verify=self.cloud.verify
-                )  # per request: requests lets REQUESTS_CA_BUNDLE override a session-level bundle
-            except requests.exceptions.SSLError as exc:
-                raise AzureError(
-                    f"TLS failed talking to {uri} ({_short(exc)})", hint="check FOUNDRY_CA_BUNDLE"
-                ) from None
-            except requests.exceptions.RequestException as exc:
-                if attempt < MAX_ATTEMPTS:
-                    self.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
-                    continue
-                raise AzureError(f"cannot reach endpoint {uri} ({_short(exc)})") from None
-            if response.status_code in (429, 503) and attempt < MAX_ATTEMPTS:
-                self.sleep(_retry_after(response.headers.get("Retry-After"), attempt))
-                continue
-            return _result(response, uri, time.monotonic() - started, attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def chat_many(
-        self,
-        uri: str,
-        key: str,
-        conversations: Iterable[Sequence[dict[str, Any]]],
-        *,
-        concurrency: int = 4,
-        **options: Any,
-    ) -> list[ChatResult]:
-        """Run many chats with at most `concurrency` in flight; results keep the input order.
-
-        Every request runs to its end even when another fails; then the failures are raised as one
-        error (a lone one as it was, several counted with the first quoted).
-        """
-        from ops.concurrency import batch_error, run_bounded
-
-        if concurrency < 1:
-            raise UsageError("--concurrency must be at least 1")
-        items = list(conversations)
-        outcomes = run_bounded(items, lambda m: self.chat(uri, key, m, **options), concurrency=concurrency)
-        failed = [o for o in outcomes if not o.ok]
-        if failed:
-            raise batch_error("requests", failed, len(items))
-        return [o.unwrap() for o in outcomes]
+        pipeline = self.transport.anonymous(base)
+        response = self.transport.send_any(
+            pipeline, "POST", base + CHAT_PATH, what=f"chat with {base}", json=payload, headers=headers
+        )
+        return _result(response.http_response, base, time.monotonic() - started, attempts(response))
 
 
 def _result(response: Any, uri: str, latency: float, attempts: int) -> ChatResult:
     status = response.status_code
     try:
-        body = response.json()
+        body = response.json() if response.content else {}
     except ValueError:
         body = {}
-    error = body.get("error") if isinstance(body, dict) else None
-    if status == 200:
+    if status == 200 and isinstance(body, dict):
         choice = (body.get("choices") or [{}])[0]
         message = choice.get("message") or {}
         return ChatResult(
@@ -161,9 +97,9 @@ def _result(response: Any, uri: str, latency: float, attempts: int) -> ChatResul
             latency_s=latency,
             attempts=attempts,
         )
-    error = error if isinstance(error, dict) else {}
+    error = error_body(response)
     code = str(error.get("code") or "")
-    message = " ".join(str(error.get("message") or f"HTTP {status}").split())
+    message = one_line(error.get("message") or f"HTTP {status}")
     if status == 400 and code == "content_filter":
         inner = error.get("innererror") or {}
         results = inner.get("content_filter_result") or {}
@@ -175,7 +111,10 @@ def _result(response: Any, uri: str, latency: float, attempts: int) -> ChatResul
         raise AuthError(f"endpoint {uri} refused the key ({message})", hint="regenerate or re-read the keys")
     if status == 404:
         raise NotFoundError(f"endpoint {uri} not found or not ready ({message})")
-    raise AzureError(f"endpoint {uri} answered {status}: {code + ': ' if code else ''}{message}")
+    text = f"endpoint {uri} answered {status}: {code + ': ' if code else ''}{message}"
+    if status in TRANSIENT:
+        raise TransientError(f"{text} (after {attempts} attempts)")
+    raise AzureError(text)
 
 
 def _logprobs(raw: Any) -> tuple[float, ...] | None:
@@ -186,17 +125,3 @@ def _logprobs(raw: Any) -> tuple[float, ...] | None:
         return None
     values = [item.get("logprob") for item in content if isinstance(item, dict)]
     return tuple(float(v) for v in values if isinstance(v, int | float))
-
-
-def _retry_after(value: str | None, attempt: int) -> float:
-    try:
-        return (
-            min(max(0.0, float(value)), MAX_RETRY_AFTER_S) if value is not None else min(2.0**attempt, 16.0)
-        )
-    except ValueError:
-        return min(2.0**attempt, 16.0)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()
-    return text[0][:160] if text else type(exc).__name__

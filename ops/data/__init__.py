@@ -1,4 +1,4 @@
-"""Offline checks of chat JSONL training data: validate, count tokens, estimate, split.
+"""Offline checks of chat JSONL training data: validate, count tokens, estimate, fix, split, overlap.
 
 Pure functions over local files: no Azure SDK, no network. `validate_file` is the entry point other
 commands use to refuse bad data (e.g. before an upload).

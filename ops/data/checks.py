@@ -8,6 +8,7 @@ the fastest check in CPython, which matters at hundreds of thousands of lines a 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,3 +205,18 @@ def example_key(turns: list[tuple[str, str]]) -> bytes:
         h.update(content.encode("utf-8", "surrogatepass"))
         h.update(b"\x1e")
     return h.digest()
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def normalise(content: str) -> str:
+    """Content as near-duplicate detection compares it: case folded, every run of digits one `0`,
+    whitespace collapsed to single spaces and trimmed ("Order 123 is late" -> "order 0 is late")."""
+    return " ".join(_DIGITS.sub("0", content.casefold()).split())
+
+
+def near_key(turns: list[tuple[str, str]]) -> bytes:
+    """example_key over the normalised contents: examples that differ only in case, whitespace and
+    digits share it."""
+    return example_key([(role, normalise(content)) for role, content in turns])

@@ -1,5 +1,10 @@
 """Billed training tokens and, only when the user supplies a price, cost.
 
+Only examples without errors are billed: an example the validator calls invalid (any error-level
+issue, too_long included) would make the service refuse the file, and once it is fixed or dropped
+(`foundry-ops data fix`) it is not the example that was counted. How many were left out, and why, is
+part of the estimate.
+
 Phi fine-tuning prices are not published in a machine-readable place and change, so the toolkit
 never carries one: the price per 1,000 tokens comes from --price-per-1k-tokens or the environment
 variable FOUNDRY_PRICE_PER_1K_TOKENS (in whatever currency the user reads it in).
@@ -13,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ops.errors import UsageError
+from core.errors import UsageError
 
 PRICE_ENV = "FOUNDRY_PRICE_PER_1K_TOKENS"
 
@@ -25,6 +30,26 @@ class Estimate:
     exact: bool
     price_per_1k_tokens: float | None = None
     price_source: str | None = None
+    excluded_examples: int = 0  # examples with errors, not counted
+    excluded_categories: tuple[str, ...] = ()  # their error categories
+
+    @property
+    def excluded_reason(self) -> str | None:
+        if not self.excluded_examples:
+            return None
+        return (
+            f"examples with errors ({', '.join(self.excluded_categories)}) are not billed; "
+            "`foundry-ops data fix` drops them"
+        )
+
+    def excluded_text(self) -> str:
+        """One line for tables: how many examples were left out, and why."""
+        n = self.excluded_examples
+        if not n:
+            return "none"
+        what = "example" if n == 1 else "examples"
+        cats = ", ".join(self.excluded_categories)
+        return f"{n:,} {what} with errors ({cats}), not billed; `foundry-ops data fix` drops them"
 
     @property
     def billed_tokens(self) -> int:
@@ -45,6 +70,7 @@ class Estimate:
             "price_per_1k_tokens": self.price_per_1k_tokens,
             "price_source": self.price_source,
             "cost": self.cost,
+            "excluded": {"examples": self.excluded_examples, "reason": self.excluded_reason},
         }
 
     def summary(self) -> str:
@@ -75,8 +101,13 @@ def make_estimate(
     exact: bool,
     price: float | None = None,
     env: Mapping[str, str] | None = None,
+    excluded: int = 0,
+    excluded_categories: tuple[str, ...] = (),
 ) -> Estimate:
-    """An estimate with the price from the argument, else from FOUNDRY_PRICE_PER_1K_TOKENS, else none."""
+    """An estimate with the price from the argument, else from FOUNDRY_PRICE_PER_1K_TOKENS, else none.
+
+    `tokens_per_epoch` counts valid examples only; `excluded` says how many examples with errors
+    (of `excluded_categories`) were left out."""
     if epochs < 1:
         raise UsageError(f"epochs must be at least 1, got {epochs}")
     source: str | None = None
@@ -88,4 +119,4 @@ def make_estimate(
         raw = (os.environ if env is None else env).get(PRICE_ENV, "").strip()
         if raw:
             price, source = parse_price(raw, PRICE_ENV), PRICE_ENV
-    return Estimate(tokens_per_epoch, epochs, exact, price, source)
+    return Estimate(tokens_per_epoch, epochs, exact, price, source, excluded, excluded_categories)

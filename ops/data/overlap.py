@@ -1,12 +1,21 @@
 """Examples shared by a training and a validation file: a leak that makes validation loss look better
 than the model is (the overlap check of Microsoft's dataset validator and axolotl's cross-split dedup).
 
-Both files are streamed; digests go through the same bucketed, spilling table as duplicate
-detection, validation lines first, so a training example whose digest is already there is shared.
+Two kinds of match, counted apart:
+
+- exact: the same roles and contents after JSON decoding (however the JSON is spelt);
+- near: not exact, but the same roles and contents once case, whitespace and digits are normalised
+  (checks.normalise: "Order 123 is late" and "order 456  is LATE" are near duplicates).
+
+Both files are streamed. Each usable example becomes one row (near key, exact key, line) in
+spilling buckets partitioned by the near key, so examples that match either way meet in the same
+bucket, and only one bucket's tables are in memory at a time; validation rows go in first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import json
 import os
 from array import array
@@ -15,14 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.data.checks import check_example, example_key
-from ops.data.dedup import DuplicateFinder
+from ops.data.checks import check_example, example_key, near_key
+from ops.data.dedup import SpillingBuckets
+from ops.data.files import check_input_file, file_error
 from ops.data.reader import iter_blocks
 from ops.data.rules import DEFAULT_ISSUE_CAP, MAX_LINE_BYTES
-from ops.data.validate import check_input_file
 
 _VALIDATION = 1 << 62  # tags a line number as the validation file's
 _BATCH = 4096
+
+Pair = tuple[int, int]  # (training line, validation line)
 
 
 @dataclass(frozen=True)
@@ -31,12 +42,17 @@ class Overlap:
     validation: str
     train_examples: int
     validation_examples: int
-    shared: int  # training examples that also occur in the validation file
-    pairs: list[tuple[int, int]]  # first ones, as (training line, validation line)
+    shared: int  # training examples that also occur, exactly, in the validation file
+    pairs: list[Pair]  # the first `cap` exact ones
+    near: int = 0  # training examples nearly (not exactly) the same as a validation example
+    near_pairs: list[Pair] | None = None  # the first `cap` near ones
+    train_skipped: int = 0  # non-blank lines that are not usable examples (not compared)
+    validation_skipped: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.shared == 0
+        """No exact or near match, and every line of both files was compared."""
+        return not (self.shared or self.near or self.train_skipped or self.validation_skipped)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,51 +63,126 @@ class Overlap:
             "validation_examples": self.validation_examples,
             "shared": self.shared,
             "pairs": [{"train_line": t, "validation_line": v} for t, v in self.pairs],
+            "near": self.near,
+            "near_pairs": [{"train_line": t, "validation_line": v} for t, v in self.near_pairs or []],
+            "skipped": {"train": self.train_skipped, "validation": self.validation_skipped},
         }
 
+    def problems(self) -> list[str]:
+        """What makes the check fail, in words (empty when ok)."""
+        found = []
+        matches = []
+        if self.shared:
+            matches.append(f"{self.shared:,} example(s) also in {self.validation}")
+        if self.near:
+            matches.append(
+                f"{self.near:,} nearly the same as one in {self.validation} (case, whitespace, digits)"
+            )
+        if matches:
+            found.append(f"{self.train}: " + ", ".join(matches))
+        for path, n in ((self.train, self.train_skipped), (self.validation, self.validation_skipped)):
+            if n:
+                found.append(f"{path}: {n:,} line(s) are not usable examples and were not compared")
+        return found
 
-def iter_examples(path: Path) -> Iterator[tuple[int, list[tuple[str, str]]]]:
-    """(1-based line, turns) for every line that is a usable example; others are skipped."""
+
+def iter_examples(
+    path: Path, skipped: list[int] | None = None
+) -> Iterator[tuple[int, list[tuple[str, str]]]]:
+    """(1-based line, turns) for every line that is a usable example. Blank lines are passed over;
+    other lines that are not usable examples are counted in `skipped[0]`."""
     number = 0
     with open(path, "rb") as f:
         for lines, _block, _carried in iter_blocks(f, 0, path.stat().st_size, MAX_LINE_BYTES):
             for raw in lines:
                 number += 1
-                if not isinstance(raw, bytes) or not raw or raw.isspace():
+                if isinstance(raw, bytes) and (not raw or raw.isspace()):
                     continue
-                try:
-                    obj = json.loads(raw.decode())
-                except ValueError:  # UnicodeDecodeError is a ValueError too
+                turns = None
+                if isinstance(raw, bytes):
+                    with contextlib.suppress(ValueError):  # UnicodeDecodeError is a ValueError too
+                        turns = check_example(json.loads(raw.decode())).turns
+                if turns is None:
+                    if skipped is not None:
+                        skipped[0] += 1
                     continue
-                turns = check_example(obj).turns
-                if turns is not None:
-                    yield number, turns
+                yield number, turns
 
 
-def _feed(finder: DuplicateFinder, path: Path, tag: int) -> int:
+def _feed(buckets: SpillingBuckets, path: Path, tag: int) -> tuple[int, int]:
+    """Add every usable example of `path`; returns (examples, skipped lines)."""
     count = 0
-    digests, lines = array("Q"), array("Q")
-    for number, turns in iter_examples(path):
-        digests.append(int.from_bytes(example_key(turns), "big"))
+    skipped = [0]
+    near, exact, lines = array("Q"), array("Q"), array("Q")
+    for number, turns in iter_examples(path, skipped):
+        near.append(int.from_bytes(near_key(turns), "big"))
+        exact.append(int.from_bytes(example_key(turns), "big"))
         lines.append(number | tag)
         count += 1
-        if len(digests) >= _BATCH:
-            finder.add(digests, lines, 0)
-            digests, lines = array("Q"), array("Q")
-    finder.add(digests, lines, 0)
-    return count
+        if len(lines) >= _BATCH:
+            buckets.add_rows(near, exact, lines)
+            near, exact, lines = array("Q"), array("Q"), array("Q")
+    buckets.add_rows(near, exact, lines)
+    return count, skipped[0]
+
+
+def _match(buckets: SpillingBuckets, cap: int) -> tuple[int, list[Pair], int, list[Pair]]:
+    """(exact count, first exact pairs, near count, first near pairs), bucket by bucket."""
+    exact_total = near_total = 0
+    exact_found: list[list[Pair]] = []
+    near_found: list[list[Pair]] = []
+    for b in range(buckets.buckets):
+        by_exact: dict[int, int] = {}  # exact key -> first validation line
+        by_near: dict[int, int] = {}  # near key -> first validation line
+        exact_pairs: list[Pair] = []
+        near_pairs: list[Pair] = []
+        for near, exact, line in buckets.rows(b):
+            if line & _VALIDATION:  # all validation rows come before the training rows
+                by_exact.setdefault(exact, line & ~_VALIDATION)
+                by_near.setdefault(near, line & ~_VALIDATION)
+                continue
+            other = by_exact.get(exact)
+            if other is not None:
+                exact_total += 1
+                if len(exact_pairs) < cap:
+                    exact_pairs.append((line, other))
+                continue
+            other = by_near.get(near)
+            if other is not None:
+                near_total += 1
+                if len(near_pairs) < cap:
+                    near_pairs.append((line, other))
+        exact_found.append(exact_pairs)
+        near_found.append(near_pairs)
+    return (
+        exact_total,
+        list(heapq.merge(*exact_found))[:cap],
+        near_total,
+        list(heapq.merge(*near_found))[:cap],
+    )
 
 
 def find_overlap(
     train: str | os.PathLike[str], validation: str | os.PathLike[str], cap: int = DEFAULT_ISSUE_CAP
 ) -> Overlap:
-    """Training examples that also occur (same roles and contents) in the validation file."""
+    """Training examples that also occur in the validation file: exactly, or nearly (see the module)."""
     train_path, validation_path = check_input_file(train), check_input_file(validation)
-    with DuplicateFinder() as finder:
-        validation_count = _feed(finder, validation_path, _VALIDATION)
-        train_count = _feed(finder, train_path, 0)
-        shared, pairs = finder.duplicates(
-            cap, keep=lambda line, original: not line & _VALIDATION and bool(original & _VALIDATION)
-        )
-    pairs = sorted((line, original & ~_VALIDATION) for line, original in pairs)
-    return Overlap(str(train), str(validation), train_count, validation_count, shared, pairs)
+    try:
+        with SpillingBuckets(3) as buckets:
+            validation_count, validation_skipped = _feed(buckets, validation_path, _VALIDATION)
+            train_count, train_skipped = _feed(buckets, train_path, 0)
+            shared, pairs, near, near_pairs = _match(buckets, cap)
+    except OSError as exc:
+        raise file_error(exc, None, "read") from None
+    return Overlap(
+        str(train),
+        str(validation),
+        train_count,
+        validation_count,
+        shared,
+        pairs,
+        near,
+        near_pairs,
+        train_skipped,
+        validation_skipped,
+    )

@@ -64,6 +64,15 @@ class ValidationReport:
     def ok(self) -> bool:
         return not self.error_counts
 
+    def error_summary(self) -> str:
+        """One line for the `Error:` a failed check ends with, e.g.
+        "mixed.jsonl has 6 errors in 4 of 12 examples (1 invalid_json, 1 not_utf8, ...)"."""
+        total = sum(self.error_counts.values())
+        bad = self.examples - self.valid_examples
+        where = f" in {bad:,} of {_plural(self.examples, 'example')}" if bad else ""
+        counts = ", ".join(f"{n:,} {c}" for c, n in self.error_counts.items())
+        return f"{self.file} has {_plural(total, 'error')}{where} ({counts})"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
@@ -115,6 +124,8 @@ def summary_rows(report: ValidationReport) -> dict[str, str]:
         rows["counted"] = t.method
     if report.estimate is not None:
         rows["estimate"] = report.estimate.summary()
+        if report.estimate.excluded_examples:
+            rows["excluded"] = report.estimate.excluded_text()
     errors, warnings = sum(report.error_counts.values()), sum(report.warning_counts.values())
     verdict = "OK" if report.ok else "FAILED"
     rows["result"] = f"{verdict}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
@@ -123,7 +134,7 @@ def summary_rows(report: ValidationReport) -> dict[str, str]:
 
 def render_table(report: ValidationReport) -> str:
     """The default (human) view: a summary, then the listed issues, then what was left unlisted."""
-    from ops.output import key_values, table
+    from ops.text import key_values, table
 
     parts = [key_values(summary_rows(report))]
     issues = sorted(report.errors + report.warnings, key=lambda i: (i.line, i.severity != Severity.ERROR))

@@ -69,6 +69,8 @@ RULES: dict[str, Rule] = {
 
 
 ERROR_CATEGORIES = frozenset(c for c, r in RULES.items() if r.severity is Severity.ERROR)
+# Rules about the whole file (reported on line 0), not about one example.
+FILE_CATEGORIES = frozenset({"file_too_large", "too_few_examples", "inconsistent_system"})
 
 
 def severity(category: str) -> Severity:

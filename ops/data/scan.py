@@ -38,7 +38,8 @@ class RangeResult:
     other_systems: list[int] = field(default_factory=lambda: [0, 0])  # [count, first line] past MAX_SYSTEMS
     with_system: int = 0
     token_histogram: Counter[int] = field(default_factory=Counter)
-    tokens_total: int = 0
+    tokens_total: int = 0  # every counted example, over-long ones included
+    valid_tokens: int = 0  # examples without errors only: what training bills
     message_histogram: Counter[int] = field(default_factory=Counter)  # messages per valid example
 
     def add(self, line: int, category: str, message: str, cap: int) -> None:
@@ -79,9 +80,8 @@ def scan_range(
     messages_per_example = result.message_histogram
     count_example = counter.count_example if counter is not None else None
     context = counter.context_length if counter is not None else 0
-    model = counter.model if counter is not None else ""
     near = int(context * NEAR_LIMIT_FRACTION)
-    number = valid = examples = with_system = tokens_total = 0
+    number = valid = examples = with_system = tokens_total = valid_tokens = 0
     with open(path, "rb") as f:
         for lines, block, carried in iter_blocks(f, start, end, max_line):
             patterns = candidates(block) if secrets and block else ()
@@ -90,13 +90,7 @@ def scan_range(
                 if type(raw) is not bytes:
                     assert isinstance(raw, Oversize)
                     examples += 1
-                    add(
-                        number,
-                        "too_long",
-                        f"line is {raw.length:,} bytes; lines over {max_line:,} bytes "
-                        "are not read (no Phi context holds them)",
-                        cap,
-                    )
+                    add(number, "too_long", oversize_message(raw.length, max_line), cap)
                     continue
                 if not raw or raw.isspace():
                     add(number, "blank_line", "blank line (skipped)", cap)
@@ -105,12 +99,7 @@ def scan_range(
                 try:
                     text = raw.decode()
                 except UnicodeDecodeError as exc:
-                    add(
-                        number,
-                        "not_utf8",
-                        f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
-                        cap,
-                    )
+                    add(number, "not_utf8", not_utf8_message(raw, exc), cap)
                     continue
                 try:  # the decoder's scanner directly: json.loads' wrappers cost a fifth of the parse
                     obj, stop = scan_once(text, 0)
@@ -120,7 +109,7 @@ def scan_range(
                     try:  # leading blanks, or an error: json.loads accepts the one and words the other
                         obj = loads(text)
                     except ValueError as exc:
-                        add(number, "invalid_json", f"not valid JSON: {_json_reason(exc)}", cap)
+                        add(number, "invalid_json", invalid_json_message(exc), cap)
                         continue
                 fast = clean_turns(obj)
                 if fast is not None:
@@ -145,23 +134,15 @@ def scan_range(
                     try:
                         tokens = count_example(turns)
                     except UnicodeEncodeError:  # a lone \\ud800-style escape: not text the service takes
-                        add(
-                            number,
-                            "bad_content",
-                            "content holds an invalid \\u escape (a lone surrogate)",
-                            cap,
-                        )
+                        add(number, "bad_content", SURROGATE_MESSAGE, cap)
                         continue
+                    # the statistics describe every countable example; the estimate only valid ones
                     histogram[tokens] += 1
                     tokens_total += tokens
                     if tokens > near:
                         if tokens > context:
                             add(
-                                number,
-                                "too_long",
-                                f"{tokens:,} tokens{_approx(counter)}, over the "
-                                f"{model} context length of {context:,}",
-                                cap,
+                                number, "too_long", too_long_message(tokens, cast(TokenCounter, counter)), cap
                             )
                             continue
                         add(
@@ -171,6 +152,7 @@ def scan_range(
                             f"{NEAR_LIMIT_FRACTION:.0%} of the context length of {context:,}",
                             cap,
                         )
+                    valid_tokens += tokens
                 valid += 1
                 messages_per_example[len(turns)] += 1
                 if stable_digests:
@@ -190,13 +172,36 @@ def scan_range(
                         other[0] += 1
                         other[1] = other[1] or number
     result.lines, result.examples, result.valid = number, examples, valid
-    result.with_system, result.tokens_total = with_system, tokens_total
+    result.with_system, result.tokens_total, result.valid_tokens = with_system, tokens_total, valid_tokens
     result.systems = {_system_key(text): seen for text, seen in systems.items()}
     return result
 
 
 def _approx(counter: TokenCounter | None) -> str:
     return "" if counter is None or counter.exact else " (estimated)"
+
+
+# The words of the per-line rules, shared with `data fix` (fix.py), which applies the same rules.
+SURROGATE_MESSAGE = "content holds an invalid \\u escape (a lone surrogate)"
+
+
+def oversize_message(length: int, max_line: int) -> str:
+    return f"line is {length:,} bytes; lines over {max_line:,} bytes are not read (no Phi context holds them)"
+
+
+def not_utf8_message(raw: bytes, exc: UnicodeDecodeError) -> str:
+    return f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+
+
+def invalid_json_message(exc: ValueError) -> str:
+    return f"not valid JSON: {_json_reason(exc)}"
+
+
+def too_long_message(tokens: int, counter: TokenCounter) -> str:
+    return (
+        f"{tokens:,} tokens{_approx(counter)}, over the {counter.model} context length of "
+        f"{counter.context_length:,}"
+    )
 
 
 def _system_key(text: str) -> bytes:

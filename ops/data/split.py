@@ -4,8 +4,12 @@ Each example goes to a side by a keyed hash of its decoded turns (the seed is th
 split depends only on the content and the seed, and identical examples always land on the same
 side: no example of the validation file is also in the training file. To hit the requested
 fraction closely in bounded memory, a first pass counts hashes in up to 2^20 buckets (4 MB) and picks the
-bucket boundary nearest the wanted count; the second pass writes. Outputs are written to temporary
-files in the output directory and renamed into place only when both are complete.
+bucket boundary nearest the wanted count; the second pass writes.
+
+Both outputs are written into a temporary directory inside the output directory (the same file
+system), then swapped in together: the old pair (if any) is moved aside into that directory first,
+then the new pair is moved in. At no moment is a new train.jsonl beside an old validation.jsonl; a
+failure on the way moves everything back, so the old pair (or nothing) is left, never a mix.
 """
 
 from __future__ import annotations
@@ -15,18 +19,20 @@ import hashlib
 import itertools
 import json
 import os
-import secrets
+import shutil
+import tempfile
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import DataError, ToolkitError, UsageError
 from ops.data.checks import example_key
+from ops.data.files import check_input_file, check_output_dir, file_error, fsync_dir, same_file
 from ops.data.reader import Oversize, iter_blocks
 from ops.data.rules import MAX_LINE_BYTES
-from ops.data.validate import check_input_file, validate_file
-from ops.errors import UsageError
+from ops.data.validate import validate_file
 
 TRAIN_NAME = "train.jsonl"
 VALIDATION_NAME = "validation.jsonl"
@@ -113,31 +119,33 @@ def split_file(
     out_dir: str | os.PathLike[str],
     force: bool = False,
     model: str | None = None,
+    jobs: int | None = None,
 ) -> SplitResult:
-    """Write out_dir/train.jsonl and out_dir/validation.jsonl from `path` (which must validate)."""
+    """Write out_dir/train.jsonl and out_dir/validation.jsonl from `path` (which must validate).
+
+    Raises UsageError for bad arguments and paths (nothing is written), DataError when `path` has
+    errors, and a one-line ToolkitError when writing fails (the old outputs, if any, are kept)."""
     source = check_input_file(path)
     if not 0 < validation_fraction < 1:
         raise UsageError(
             f"--validation-fraction must be between 0 and 1 (exclusive), got {validation_fraction}"
         )
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a directory")
+    out = check_output_dir(out_dir)
     targets = (out / TRAIN_NAME, out / VALIDATION_NAME)
     for target in targets:
-        if target.exists() and source.resolve() == target.resolve():
+        if same_file(source, target):
             raise UsageError(f"{target}: is the input file; choose another --out-dir")
-    existing = [str(t) for t in targets if t.exists()]
+    existing = [str(t) for t in targets if os.path.lexists(t)]
     if existing and not force:
         raise UsageError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
 
-    report = validate_file(source, model, tokens=False)
+    report = validate_file(source, model, tokens=False, jobs=jobs)
     blocking = {c: n for c, n in report.error_counts.items() if c != "too_few_examples"}
     if blocking:
         listed = ", ".join(f"{n} {c}" for c, n in blocking.items())
         first = next(e for e in report.errors if e.category in blocking)
         where = f"line {first.line}: " if first.line else ""
-        raise UsageError(
+        raise DataError(
             f"{source} has errors ({listed}); the first, {where}{first.message}; "
             "fix them first (see `foundry-ops data validate`)"
         )
@@ -146,9 +154,12 @@ def split_file(
     shift = 64 - bits
     histogram = array("I", bytes(4 << bits))
     total = 0
-    for _raw, h in _examples(source, seed):
-        histogram[h >> shift] += 1
-        total += 1
+    try:
+        for _raw, h in _examples(source, seed):
+            histogram[h >> shift] += 1
+            total += 1
+    except OSError as exc:
+        raise file_error(exc, source, "read") from None
     wanted = round(validation_fraction * total)
     if not 0 < wanted < total:
         raise UsageError(
@@ -163,22 +174,47 @@ def split_file(
     return _write(source, out, targets, seed, threshold, validation_fraction)
 
 
+class _KeptAside(ToolkitError):
+    """The swap failed and could not be undone: the files are in the staging directory, which stays."""
+
+
+def _make_dirs(out: Path) -> list[Path]:
+    """Create `out` and its missing parents; returns the directories created, deepest first."""
+    missing: list[Path] = []
+    probe = out
+    while not os.path.lexists(probe) and probe.parent != probe:
+        missing.append(probe)
+        probe = probe.parent
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_dirs(missing)
+        raise file_error(exc, out, "create the directory") from None
+    return missing
+
+
+def _remove_dirs(created: list[Path]) -> None:
+    for directory in created:  # deepest first
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+
+
 def _write(
     source: Path, out: Path, targets: tuple[Path, Path], seed: int, threshold: int, fraction: float
 ) -> SplitResult:
-    created_dir = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    temps: list[str] = []
+    created = _make_dirs(out)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".split-", suffix=".tmp", dir=out))
+    except OSError as exc:
+        _remove_dirs(created)
+        raise file_error(exc, out, "write") from None
+    news = tuple(staging / target.name for target in targets)
     digests = [hashlib.sha256(), hashlib.sha256()]
     counts = [0, 0]
     try:
         with contextlib.ExitStack() as stack:
-            handles = []
-            for target in targets:
-                # open(..., "xb") rather than mkstemp: the file gets the user's umask, not 0600
-                tmp = str(out / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-                handles.append(stack.enter_context(open(tmp, "xb")))
-                temps.append(tmp)
+            # open(..., "xb") rather than mkstemp: the files get the user's umask, not 0600
+            handles = [stack.enter_context(open(new, "xb")) for new in news]
             for raw, h in _examples(source, seed):
                 side = 1 if h < threshold else 0
                 data = raw + b"\n"
@@ -188,18 +224,53 @@ def _write(
             for handle in handles:
                 handle.flush()
                 os.fsync(handle.fileno())
-        for tmp, target in zip(temps, targets, strict=True):
-            os.replace(tmp, target)
-        temps = []
-    except BaseException:
-        for tmp in temps:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        if created_dir:
-            with contextlib.suppress(OSError):
-                out.rmdir()
+        _swap(staging, news, targets)
+    except BaseException as exc:
+        if not isinstance(exc, _KeptAside):
+            shutil.rmtree(staging, ignore_errors=True)
+            _remove_dirs(created)
+        if isinstance(exc, OSError):
+            if exc.filename is not None and Path(exc.filename) == source:
+                raise file_error(exc, source, "read") from None
+            raise file_error(exc, out, "write") from None
         raise
+    shutil.rmtree(staging, ignore_errors=True)  # now holds only the old pair
+    fsync_dir(out)
     train, validation = (
         SplitSide(str(t), n, d.hexdigest()) for t, n, d in zip(targets, counts, digests, strict=True)
     )
     return SplitResult(str(source), seed, fraction, train, validation)
+
+
+def _swap(staging: Path, news: tuple[Path, ...], targets: tuple[Path, ...]) -> None:
+    """Move the old outputs into `staging`, then the new ones from it into place; on failure undo
+    both steps, so either the old pair or the new pair is in place, never one of each."""
+    aside: list[tuple[Path, Path]] = []  # (target, where the old file went)
+    placed: list[tuple[Path, Path]] = []  # (new file's staging path, target)
+    try:
+        for target in targets:
+            if os.path.lexists(target):
+                old = staging / f"old-{target.name}"
+                os.replace(target, old)
+                aside.append((target, old))
+        for new, target in zip(news, targets, strict=True):
+            os.replace(new, target)
+            placed.append((new, target))
+    except BaseException as exc:
+        stuck: list[str] = []
+        for new, target in reversed(placed):
+            try:
+                os.replace(target, new)
+            except OSError:
+                stuck.append(str(target))
+        for target, old in reversed(aside):
+            try:
+                os.replace(old, target)
+            except OSError:
+                stuck.append(str(target))
+        if stuck:
+            raise _KeptAside(
+                f"{targets[0].parent}: swapping in the new files failed ({exc}) and could not be undone",
+                hint=f"the previous files are in {staging}; move them back by hand",
+            ) from None
+        raise

@@ -13,19 +13,29 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 from catalog.models import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model
+from core.errors import UsageError
 from ops.data.dedup import DuplicateFinder
 from ops.data.estimate import make_estimate
+from ops.data.files import check_input_file, file_error
 from ops.data.reader import plan_ranges
 from ops.data.report import Issue, TokenStats, ValidationReport
-from ops.data.rules import DEFAULT_ISSUE_CAP, MAX_FILE_BYTES, MIN_EXAMPLES, RULES, Severity
+from ops.data.rules import (
+    DEFAULT_ISSUE_CAP,
+    ERROR_CATEGORIES,
+    FILE_CATEGORIES,
+    MAX_FILE_BYTES,
+    MIN_EXAMPLES,
+    RULES,
+    Severity,
+)
 from ops.data.scan import MAX_SYSTEMS, RangeResult, scan_range
 from ops.data.tokens import TokenCounter
-from ops.errors import UsageError
 
 RANGE_BYTES = 8 * 1024 * 1024
+
+__all__ = ["check_input_file", "resolve_model", "validate_file"]  # check_input_file: moved to files.py
 
 
 def resolve_model(model: str | ModelInfo | None) -> ModelInfo:
@@ -35,18 +45,6 @@ def resolve_model(model: str | ModelInfo | None) -> ModelInfo:
         return get_model(model or DEFAULT_MODEL)
     except UnknownModelError as exc:
         raise UsageError(str(exc)) from None
-
-
-def check_input_file(path: str | os.PathLike[str]) -> Path:
-    """The path as a readable regular file, or a one-line usage error."""
-    p = Path(path)
-    if not p.exists():
-        raise UsageError(f"{p}: no such file")
-    if not p.is_file():
-        raise UsageError(f"{p}: not a regular file")
-    if not os.access(p, os.R_OK):
-        raise UsageError(f"{p}: not readable")
-    return p
 
 
 def default_jobs() -> int:
@@ -71,8 +69,12 @@ def validate_file(
 
     `tokens=False` checks structure only: no tokenizer is loaded and no credential scan is run.
     `jobs` worker processes are used when the file spans more than one range (default: the CPUs this
-    process may use). At most `cap` issues per category are listed; all are counted. Raises UsageError for a missing or unreadable
-    file or an unknown model; everything wrong *inside* the file is in the report.
+    process may use). At most `cap` issues per category are listed; all are counted. Raises UsageError
+    for a missing or unreadable file or an unknown model (and a one-line ToolkitError for a read that
+    fails half-way); everything wrong *inside* the file is in the report.
+
+    The estimate bills valid examples only and says how many it left out; the token statistics
+    describe every example that could be counted, over-long ones included.
     """
     info = resolve_model(model)
     file = check_input_file(path)
@@ -82,10 +84,15 @@ def validate_file(
     workers = max(1, min(jobs or default_jobs(), len(ranges)))
 
     merged = _Merged(cap)
-    with DuplicateFinder() as dups:
-        for result in _scan_all(str(file), ranges, counter, info.name, cap, workers, secrets=tokens):
-            merged.add(result, dups)
-        dup_total, dup_listed = dups.duplicates(cap)
+    try:
+        with DuplicateFinder() as dups:
+            for result in _scan_all(str(file), ranges, counter, info.name, cap, workers, secrets=tokens):
+                merged.add(result, dups)
+            dup_total, dup_listed = dups.duplicates(cap)
+    except OSError as exc:  # the file went away or became unreadable, or the spill directory failed
+        if exc.filename is not None and os.path.abspath(exc.filename) != os.path.abspath(file):
+            raise file_error(exc) from None
+        raise file_error(exc, path, "read") from None
 
     if size > MAX_FILE_BYTES:
         merged.file_issue("file_too_large", f"{size:,} bytes; the service takes files up to 512 MB")
@@ -103,7 +110,15 @@ def validate_file(
     estimate = None
     if counter is not None:
         stats = _token_stats(counter, merged.histogram, merged.tokens_total)
-        estimate = make_estimate(merged.tokens_total, epochs, exact=counter.exact, price=price_per_1k_tokens)
+        excluded = tuple(c for c in RULES if merged.counts.get(c) and c in ERROR_CATEGORIES - FILE_CATEGORIES)
+        estimate = make_estimate(
+            merged.valid_tokens,
+            epochs,
+            exact=counter.exact,
+            price=price_per_1k_tokens,
+            excluded=merged.examples - merged.valid,
+            excluded_categories=excluded,
+        )
     errors, warnings = merged.issues()
     return ValidationReport(
         file=str(path),
@@ -175,6 +190,7 @@ class _Merged:
         self.with_system = 0
         self.histogram: Counter[int] = Counter()
         self.tokens_total = 0
+        self.valid_tokens = 0
         self.messages: Counter[int] = Counter()
 
     def add(self, r: RangeResult, dups: DuplicateFinder) -> None:
@@ -198,6 +214,7 @@ class _Merged:
         self.with_system += r.with_system
         self.histogram.update(r.token_histogram)
         self.tokens_total += r.tokens_total
+        self.valid_tokens += r.valid_tokens
         self.messages.update(r.message_histogram)
         self.lines += r.lines
         self.examples += r.examples

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from ops.cloud import resolve_cloud
-from ops.errors import UsageError
+from core.cloud import resolve_cloud
+from core.errors import UsageError
 
 
 def test_defaults_to_public_cloud() -> None:

@@ -1,4 +1,4 @@
-"""The README documents what the code accepts and produces: every config key and every output key."""
+"""docs/infra.md documents what the code accepts and produces: every config key and every output key."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 from catalog.contract import OUTPUT_KEYS
 from infra.config import StackConfig
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "docs" / "infra.md").read_text(encoding="utf-8")
 
 
 def _section(title: str) -> str:
-    match = re.search(rf"^### {re.escape(title)}\n(.*?)(?=^##)", README, re.S | re.M)
-    assert match, f"README has no section {title!r}"
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.S | re.M)
+    assert match, f"docs/infra.md has no section {title!r}"
     return match.group(1)
 
 

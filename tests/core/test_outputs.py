@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from catalog.contract import OUTPUT_KEYS, OUTPUTS_SCHEMA_VERSION
-from ops.errors import OutputsError
+from core.errors import OutputsError
 from ops.outputs import StackOutputs, load_outputs_file, load_stack_outputs
 
 

@@ -1,5 +1,5 @@
-"""The startup promise: `--help` and offline commands never load heavy SDKs, and the cached root
-help is byte-for-byte what Click prints."""
+"""The startup promise: `--help` and offline commands never load heavy SDKs (the time it takes is a
+benchmark, benchmarks/startup.py, not a test)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ HEAVY = (
 PROBE = """
 import json, sys
 sys.argv = ["foundry-ops", *json.loads(sys.argv[1])]
-from ops.entry import main
+from ops.cli import main
 code = 0
 try:
     main()
@@ -51,10 +51,8 @@ def heavy_in(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
 
 
-def test_root_help_loads_neither_click_nor_sdks() -> None:
-    modules = loaded_modules(["--help"], ROOT)
-    assert "click" not in modules
-    assert heavy_in(modules) == []
+def test_root_help_loads_no_sdk() -> None:
+    assert heavy_in(loaded_modules(["--help"], ROOT)) == []
 
 
 @pytest.mark.parametrize(
@@ -65,6 +63,8 @@ def test_root_help_loads_neither_click_nor_sdks() -> None:
         ["finetune", "--help"],
         ["deploy", "--help"],
         ["teardown", "--help"],
+        ["run", "--help"],
+        ["infra", "--help"],
     ],
 )
 def test_offline_commands_load_no_heavy_sdk(args: list[str]) -> None:
@@ -76,25 +76,3 @@ def test_data_validate_loads_no_heavy_sdk(tmp_path: Path) -> None:
     line = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]}
     sample.write_text("\n".join(json.dumps(line) for _ in range(12)) + "\n")
     assert heavy_in(loaded_modules(["data", "validate", str(sample)], ROOT)) == []
-
-
-@pytest.mark.parametrize("columns", ["80", "132", "79", "40"])
-def test_cached_help_matches_click_at_any_width(columns: str) -> None:
-    env = {**os.environ, "COLUMNS": columns}
-    fast = subprocess.run(
-        [sys.executable, "-m", "ops.entry", "--help"], capture_output=True, text=True, env=env
-    )
-    slow = subprocess.run(
-        [sys.executable, "-c", "from ops.cli import main; main()", "--help"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert fast.returncode == slow.returncode == 0
-    assert fast.stdout == slow.stdout
-
-
-def test_help_cache_is_current() -> None:
-    from ops.docgen import HELP_TEXT_MODULE, render_help_module
-
-    assert HELP_TEXT_MODULE.read_text(encoding="utf-8") == render_help_module(), "run `make docs`"

@@ -14,6 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from tests.emulator.azurite import AzuriteError
 from tests.emulator.stack import EmulatedStack
 
 
@@ -26,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-azurite", action="store_true", help="do not start Azurite")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="foundry-emulator-"))
-    stack = EmulatedStack(workdir, blob=not args.no_azurite).start()
+    try:
+        stack = EmulatedStack(workdir, blob=not args.no_azurite).start()
+    except AzuriteError as exc:  # one line naming what to install (or use --no-azurite)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

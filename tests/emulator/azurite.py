@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 ACCOUNT = "devstoreaccount1"  # Azurite's built-in account
+# Azurite's documented development-account key (public; see Azurite's README).
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 REPO = Path(__file__).resolve().parents[2]
 EXECUTABLE = REPO / "node_modules" / ".bin" / "azurite-blob"
 _LISTENING = re.compile(r"listens on (https?)://127\.0\.0\.1:(\d+)")
@@ -38,7 +40,17 @@ class Azurite:
 
     @staticmethod
     def available() -> bool:
-        return EXECUTABLE.exists() and shutil.which("node") is not None
+        return Azurite.missing() is None
+
+    @staticmethod
+    def missing() -> str | None:
+        """One line naming what to install, or None when Azurite can start."""
+        if shutil.which("node") is None:
+            return "Azurite needs Node.js: `node` is not on PATH (install Node.js 18 or 20, then run `make install`)"
+        if not EXECUTABLE.exists():
+            rel = EXECUTABLE.relative_to(REPO)
+            return f"Azurite is not installed: {rel} is missing (run `make install`, or `npm ci` in {REPO})"
+        return None
 
     @property
     def blob_endpoint(self) -> str:
@@ -46,8 +58,9 @@ class Azurite:
         return f"{self.scheme}://127.0.0.1:{self.port}/{ACCOUNT}"
 
     def start(self, timeout: float = 15.0) -> Azurite:
-        if not self.available():
-            raise AzuriteError(f"{EXECUTABLE} not found (run `make install`) or node is not on PATH")
+        problem = self.missing()
+        if problem is not None:
+            raise AzuriteError(problem)
         location = self.workdir / "azurite"
         location.mkdir(parents=True, exist_ok=True)
         command = [

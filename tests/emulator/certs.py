@@ -12,7 +12,10 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-import trustme
+try:
+    import trustme
+except ImportError as exc:  # pragma: no cover - a broken environment
+    raise ImportError("trustme is missing: run `make install` (it is pinned in requirements.lock)") from exc
 
 
 @dataclass(frozen=True)

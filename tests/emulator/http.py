@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,17 +59,74 @@ class Response:
 
 
 class ApiError(Exception):
-    """An ARM-style error answer: {"error": {"code", "message"}}."""
+    """An Azure error answer.
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    Plain (`{"error": {"code", "message"}}`) is what ARM itself answers (gateway 404s, auth, api-version).
+    With `rp=True` it is shaped as the Machine Learning resource provider answers (recorded in
+    tests/contract/fixtures/recordings/*-400*.json, *-404*.json): `details[]` (one `{code, message,
+    details: [], additionalInfo: []}` per item of `details`), `additionalInfo[]` (ComponentName,
+    Correlation, Environment, Location, Time, then InnerError when `inner` is set, then MessageFormat when
+    `message_format` is set) and the header `x-ms-response-type: error`.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        rp: bool = False,
+        details: list[tuple[str, str]] | None = None,
+        inner: str | None = None,
+        message_format: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.rp = rp
+        self.details = details or []
+        self.inner = inner
+        self.message_format = message_format
 
-    def response(self) -> Response:
-        return Response(self.status, {"error": {"code": self.code, "message": self.message}}, self.headers)
+    def response(self, location: str = "eastus2") -> Response:
+        if not self.rp:
+            return Response(
+                self.status, {"error": {"code": self.code, "message": self.message}}, self.headers
+            )
+        info: list[dict[str, Any]] = [
+            {"type": "ComponentName", "info": {"value": "managementfrontend"}},
+            {
+                "type": "Correlation",
+                "info": {"value": {"operation": uuid.uuid4().hex, "request": uuid.uuid4().hex[:16]}},
+            },
+            {"type": "Environment", "info": {"value": location}},
+            {"type": "Location", "info": {"value": location}},
+            {"type": "Time", "info": {"value": _now()}},
+        ]
+        if self.inner:
+            info.append({"type": "InnerError", "info": {"value": {"code": self.inner, "innerError": None}}})
+        if self.message_format:
+            info.append({"type": "MessageFormat", "info": {"value": self.message_format}})
+        body = {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "details": [
+                    {"code": code, "message": message, "details": [], "additionalInfo": []}
+                    for code, message in self.details
+                ],
+                "additionalInfo": info,
+            }
+        }
+        return Response(self.status, body, {"x-ms-response-type": "error", **self.headers})
+
+
+def _now() -> str:
+    stamp = dt.datetime.now(dt.UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond:06d}0+00:00"
 
 
 Handler = Callable[[Request], Response]

@@ -45,8 +45,9 @@ def emulator_env(azure_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> d
 
 @pytest.fixture
 def azurite(tmp_path: Path, azure_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Azurite]:
-    if not Azurite.available():
-        pytest.skip("Azurite is not installed (make install)")
+    problem = Azurite.missing()
+    if problem is not None:  # never a silent skip: the suite needs Azurite
+        pytest.fail(problem, pytrace=False)
     server = Azurite(tmp_path / "azurite", azure_emulator.certs.cert, azure_emulator.certs.key).start()
     try:
         azure_emulator.world.blob_endpoint = server.blob_endpoint

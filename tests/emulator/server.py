@@ -23,6 +23,7 @@ from tests.emulator.routes import build_router
 from tests.emulator.routes.arm import seed_workspaces
 from tests.emulator.routes.authorization import seed_role_assignments
 from tests.emulator.routes.common import Context
+from tests.emulator.routes.registry import seed_registry
 from tests.emulator.state import Scenario, Settings, World
 
 
@@ -150,9 +151,11 @@ class Emulator:
         self.router: Router = build_router(self.ctx)
 
     def _seed(self) -> None:
-        """What a provisioned stack already holds: its workspaces and role assignments."""
+        """What a provisioned stack already holds: its workspaces and role assignments; and the `azureml`
+        registry's models."""
         seed_workspaces(self.ctx)
         seed_role_assignments(self.ctx)
+        seed_registry(self.ctx)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -215,6 +218,10 @@ class Emulator:
             "AZURE_CLIENT_SECRET": sc.client_secret,
             "AZURE_AUTHORITY_HOST": self.base_url,
             "ARM_CLOUD_METADATA_URL": self.base_url + "/metadata/endpoints?api-version=2022-09-01",
+            # Where registries are discovered: the toolkit's setting (a real user sets it only for a
+            # private cloud) and azure-ai-ml's own for a cloud it does not know.
+            "FOUNDRY_REGISTRY_ENDPOINT": self.base_url + "/",
+            "REGISTRY_DISCOVERY_ENDPOINT_URL": self.base_url + "/",
         }
         if self.world.blob_endpoint:
             env["FOUNDRY_BLOB_ENDPOINT"] = self.world.blob_endpoint
@@ -248,7 +255,7 @@ class Emulator:
         try:
             response = self.router.dispatch(request)
         except ApiError as exc:
-            response = exc.response()
+            response = exc.response(self.scenario.location)
         if fault is not None and fault.kind == "reset_after":
             raise _Reset
         return response

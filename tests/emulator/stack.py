@@ -6,13 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.emulator.azurite import ACCOUNT, Azurite
+from tests.emulator.azurite import ACCOUNT, AZURITE_KEY, Azurite
 from tests.emulator.routes.assets import container_name
 from tests.emulator.server import Emulator
 from tests.emulator.state import Scenario, Settings
-
-# Azurite's documented development-account key (public; see Azurite's README).
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 # Variables that would make azure-identity or the toolkit look elsewhere than the emulator.
 FOREIGN_ENV = (
@@ -28,6 +25,9 @@ FOREIGN_ENV = (
     "AZUREML_DEV_URL_MFE",
     "FOUNDRY_STACK",
     "FOUNDRY_BLOB_ENDPOINT",
+    "FOUNDRY_REGISTRY_ENDPOINT",
+    "REGISTRY_DISCOVERY_ENDPOINT_URL",
+    "REGISTRY_DISCOVERY_ENDPOINT_REGION",
 )
 
 
@@ -51,7 +51,11 @@ class EmulatedStack:
     def start(self) -> EmulatedStack:
         self.emulator.start()
         if self._blob:
-            self.attach_azurite()
+            try:
+                self.attach_azurite()
+            except Exception:
+                self.emulator.stop()
+                raise
         self.outputs_file.write_text(json.dumps(self.emulator.outputs(), indent=2), encoding="utf-8")
         return self
 

@@ -19,7 +19,13 @@ from tests.emulator.timeline import Timeline, status_at
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """A timestamp as the ML resource provider writes them: 7 fractional digits and `+00:00`
+    (`2024-11-25T07:36:17.6982685+00:00`, recordings/finetuning-maap-put-*.json)."""
+    return iso(dt.datetime.now(dt.UTC))
+
+
+def iso(stamp: dt.datetime) -> str:
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond:06d}0+00:00"
 
 
 def stable_guid(*parts: str) -> str:
@@ -75,6 +81,11 @@ class Scenario:
     client_secret: str = "emulator-client-secret"
     principal_id: str = "9d8e7f6a-5b4c-4d3e-8f2a-1b0c9d8e7f6a"
     identity_name: str = "id-foundry-finetune"
+    user_name: str = "dev@contoso.com"  # systemData.createdBy of what the caller creates
+    # Where the `azureml` registry lives (discovery answers these; they are not the stack's).
+    registry_subscription_id: str = "9b4e1f2a-7c3d-4e5f-8a6b-0c1d2e3f4a5b"
+    registry_resource_group: str = "registry-builtin-prod-eastus-01"
+    registry_region: str = "eastus"
 
     @property
     def rg_id(self) -> str:
@@ -145,6 +156,39 @@ class Settings:
     clock: Callable[[], float] | None = None
     job_timeline: Timeline = ()
     lro_timeline: Timeline = ()
+    # List answers hold at most this many items and carry `nextLink` (with `$skipToken`) when more remain.
+    page_size: int = 1000
+    # The default datastore's credentials: "None" (identity-based, what the stack provisions with
+    # systemDatastoresAuthMode=identity) or "AccountKey" (the recorded default; listSecrets answers a SAS).
+    datastore_credentials: str = "None"
+    # A job's training/validation data must name an existing data version or datastore (else 400).
+    require_job_data: bool = True
+    # Training metrics served through MLflow REST (routes/mlflow.py): names a job's child run logs
+    # (default HF-Trainer style; AZURE_OPENAI_METRICS is the Azure OpenAI results.csv style), how many
+    # steps a completed job has, and how many more steps become visible per job poll while it runs.
+    metric_names: tuple[str, ...] = ("loss", "eval_loss", "learning_rate", "epoch")
+    metric_steps: int = 20
+    metric_steps_per_poll: int = 4
+
+
+HF_TRAINER_METRICS = ("loss", "eval_loss", "learning_rate", "epoch")
+AZURE_OPENAI_METRICS = ("train_loss", "valid_loss", "train_mean_token_accuracy", "valid_mean_token_accuracy")
+
+
+@dataclass
+class RegistryModelVersion:
+    """One model version in an emulated registry (`world.registry_models[(registry, name)][version]`).
+
+    "latest" is the most recently CREATED version (`created`), as the service orders `createdtime desc`.
+    """
+
+    tags: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    created: str = field(default_factory=now_iso)
+    description: str | None = None
+    flavors: dict[str, Any] = field(default_factory=dict)
+    model_type: str = "mlflow_model"
+    is_archived: bool = False
 
 
 @dataclass
@@ -219,6 +263,24 @@ class World:
         self.chat_calls: list[dict[str, Any]] = []
         self.chat_gauge = Gauge()
         self.blob_endpoint: str | None = None  # set when an Azurite is attached
+        # Registries served by the emulator's registry routes: (registry, model) -> version -> model.
+        # Seeded with `azureml` (routes/registry.py); tests edit tags or add versions here.
+        self.registry_models: dict[tuple[str, str], dict[str, RegistryModelVersion]] = {}
+        self.sequence = 0  # creation order of assets, for `$orderBy=createdtime desc`
+
+    def next_sequence(self) -> int:
+        with self.lock:
+            self.sequence += 1
+            return self.sequence
+
+    def add_registry_version(
+        self, registry: str, name: str, version: str, **fields: Any
+    ) -> RegistryModelVersion:
+        """Publish a model version in an emulated registry (newest created: it becomes "latest")."""
+        model = RegistryModelVersion(**fields)
+        with self.lock:
+            self.registry_models.setdefault((registry, name), {})[version] = model
+        return model
 
     def new_operation(self, kind: str, fail_message: str | None, finish: Any) -> Operation:
         op = Operation(str(uuid.uuid4()), kind, self.settings.lro_polls, fail_message, finish=finish)

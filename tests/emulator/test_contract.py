@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.emulator.contract import ContractError, validate
+from tests.emulator.contract import ContractError, problems, validate
 from tests.emulator.server import Emulator
 from tests.ops.arm.helpers import deploy_endpoint, token
 
@@ -22,7 +22,10 @@ JOB: dict[str, Any] = {
                 "jobInputType": "mlflow_model",
                 "uri": "azureml://registries/azureml/models/Phi-4/versions/1",
             },
-            "trainingData": {"jobInputType": "uri_file", "uri": "azureml:train:1"},
+            "trainingData": {
+                "jobInputType": "uri_file",
+                "uri": "azureml://datastores/workspaceblobstore/paths/train.jsonl",
+            },
             "hyperParameters": {"learning_rate": "0.0002"},
         },
         "outputs": {"registered_model": {"jobOutputType": "mlflow_model", "assetName": "phi4-ft"}},
@@ -33,26 +36,43 @@ JOB: dict[str, Any] = {
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda b: b["properties"].pop("outputs"), "body.properties.outputs is required"),
         (
-            lambda b: b["properties"].__setitem__("jobType", "Nope"),
-            "body.properties.jobType 'Nope' is not one of",
+            lambda b: b["properties"].pop("outputs"),
+            "Required property 'outputs' not found in JSON (object of type 'FineTuningJob'). Path ''",
         ),
         (
-            lambda b: b["properties"]["fineTuningDetails"]["model"].__setitem__("jobInputType", "bad"),
-            "body.properties.fineTuningDetails.model.jobInputType 'bad' is not one of",
+            lambda b: b["properties"].__setitem__("jobType", "Nope"),
+            "Error converting value \"Nope\" to type 'JobType' (one of: ",
+        ),
+        (
+            lambda b: b["properties"]["fineTuningDetails"]["model"].__setitem__("jobInputType", "uri_fil"),
+            "Error converting value \"uri_fil\" to type 'JobInputType' (one of: ",
         ),
         (
             lambda b: b["properties"]["fineTuningDetails"].pop("modelProvider"),
-            "body.properties.fineTuningDetails.modelProvider is required",
+            "Required property 'modelProvider' not found in JSON (object of type 'FineTuningVertical'",
         ),
         (
             lambda b: b["properties"]["outputs"]["registered_model"].pop("jobOutputType"),
-            "body.properties.outputs.registered_model.jobOutputType is required",
+            "Required property 'jobOutputType' not found in JSON (object of type 'JobOutput'",
         ),
         (
-            lambda b: b["properties"]["fineTuningDetails"].__setitem__("hyperParameters", {"epochs": 3}),
-            "body.properties.fineTuningDetails.hyperParameters.epochs must be a string",
+            lambda b: b["properties"]["fineTuningDetails"].__setitem__(
+                "hyperParameters", {"epochs": {"n": 3}}
+            ),
+            "Error reading string. Unexpected token: StartObject. Path 'hyperParameters.epochs'",
+        ),
+        (
+            lambda b: b["properties"]["fineTuningDetails"].__setitem__("taskType", "Chat"),
+            "Error converting value \"Chat\" to type 'FineTuningTaskType' (one of: ChatCompletion, ",
+        ),
+        (
+            lambda b: b["properties"]["outputs"]["registered_model"].__setitem__("assetVersion", "1"),
+            "Could not find member 'assetVersion' on object of type 'MLFlowModelJobOutput'. Path 'assetVersion'",
+        ),
+        (
+            lambda b: b["properties"].__setitem__("computeID", "gpu"),
+            "Could not find member 'computeID' on object of type 'FineTuningJob'. Path 'computeID'",
         ),
     ],
 )
@@ -62,7 +82,20 @@ def test_job_contract(mutate: Any, message: str) -> None:
     mutate(body)
     with pytest.raises(ContractError) as caught:
         validate(body, "JobBase")
-    assert str(caught.value).startswith(message)
+    (problem,) = caught.value.problems
+    assert problem.message.startswith(message), problem.message
+
+
+def test_every_problem_is_reported_and_primitives_convert_like_json_net() -> None:
+    body = copy.deepcopy(JOB)
+    body["properties"]["fineTuningDetails"]["hyperParameters"] = {"batch_size": 4, "lr": 2e-5}  # converted
+    validate(body, "JobBase")
+    body["properties"]["bogus"] = 1
+    body["properties"]["fineTuningDetails"]["taskType"] = "Nope"
+    assert [p.where for p in problems(body, "JobBase")] == [
+        "body.properties.bogus",
+        "body.properties.fineTuningDetails.taskType",
+    ]
 
 
 def test_endpoint_contract() -> None:
@@ -72,10 +105,29 @@ def test_endpoint_contract() -> None:
         "properties": {"modelSettings": {"modelId": "x"}},
     }
     validate(good, "ServerlessEndpoint")  # authMode: service default (contract.SERVICE_DEFAULTS)
-    with pytest.raises(ContractError, match=r"body.location is required"):
+    with pytest.raises(ContractError, match=r"Required property 'location' not found"):
         validate({"properties": good["properties"]}, "ServerlessEndpoint")
-    with pytest.raises(ContractError, match=r"contentSafetyStatus is required"):
+    with pytest.raises(ContractError, match=r"Required property 'contentSafetyStatus' not found"):
         validate({**good, "properties": {**good["properties"], "contentSafety": {}}}, "ServerlessEndpoint")
+    # the two mistakes the old checker let through: a misspelt member and an enum value out of range
+    with pytest.raises(ContractError, match=r"Could not find member 'contentSafetyy' on object of type"):
+        validate(
+            {
+                **good,
+                "properties": {**good["properties"], "contentSafetyy": {"contentSafetyStatus": "Enabled"}},
+            },
+            "ServerlessEndpoint",
+        )
+    with pytest.raises(
+        ContractError, match=r"Error converting value \"Maybe\" to type 'ContentSafetyStatus'"
+    ):
+        validate(
+            {**good, "properties": {**good["properties"], "contentSafety": {"contentSafetyStatus": "Maybe"}}},
+            "ServerlessEndpoint",
+        )
+    # accepted although the SDK model lacks it (contract.EXTRA_MEMBERS, sourced)
+    level = {"contentSafetyStatus": "Enabled", "contentSafetyLevel": "Blocking"}
+    validate({**good, "properties": {**good["properties"], "contentSafety": level}}, "ServerlessEndpoint")
 
 
 def _put(emulator: Emulator, path: str, body: Any, api_version: str) -> requests.Response:
@@ -94,8 +146,12 @@ def test_bad_bodies_and_versions_are_400_like_arm(azure_emulator: Emulator) -> N
     bad = copy.deepcopy(JOB)
     bad["properties"].pop("outputs")
     answer = _put(azure_emulator, "/jobs/j1", bad, "2024-10-01-preview")
-    assert answer.status_code == 400
-    assert answer.json()["error"]["message"] == "Invalid request body: body.properties.outputs is required"
+    assert answer.status_code == 400 and answer.headers["x-ms-response-type"] == "error"
+    error = answer.json()["error"]
+    assert (error["code"], error["message"]) == ("UserError", "Request is invalid and/or missing fields.")
+    assert [d["code"] for d in error["details"]] == ["RequestInvalid"]
+    assert error["details"][0]["message"].startswith("Required property 'outputs' not found in JSON")
+    assert [i["type"] for i in error["additionalInfo"]][-2:] == ["InnerError", "MessageFormat"]
     ga = _put(azure_emulator, "/jobs/j1", JOB, "2025-12-01")
     assert ga.status_code == 400
     assert "FineTuning is not supported at api-version 2025-12-01" in ga.json()["error"]["message"]
@@ -104,6 +160,7 @@ def test_bad_bodies_and_versions_are_400_like_arm(azure_emulator: Emulator) -> N
     assert azure_emulator.world.created["jobs"] == 0
     ok = _put(azure_emulator, "/jobs/j1", JOB, "2024-10-01-preview")
     assert ok.status_code == 201 and ok.json()["properties"]["status"] == "Queued"
+    assert ok.headers["Location"].endswith("/jobs/j1?api-version=2024-10-01-preview")
     same = _put(azure_emulator, "/jobs/j1", JOB, "2024-10-01-preview")
     assert same.status_code == 200
     changed = copy.deepcopy(JOB)

@@ -14,8 +14,8 @@ from tests.emulator.server import Emulator
 def _arm(emulator: Emulator):
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    from ops.azure.identity import build_credential
-    from ops.cloud import resolve_cloud
+    from core.cloud import resolve_cloud
+    from core.credential import build_credential
 
     cloud = resolve_cloud(None)
     credential = build_credential(cloud)
@@ -67,9 +67,9 @@ def test_provider_registration_progresses(emulator_env: dict[str, str], azure_em
 
 
 def test_wrong_secret_is_an_entra_error(emulator_env: dict[str, str], monkeypatch) -> None:
-    from ops.azure.identity import build_credential
-    from ops.cloud import resolve_cloud
-    from ops.errors import AuthError
+    from core.cloud import resolve_cloud
+    from core.credential import build_credential
+    from core.errors import AuthError
 
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong")
     cloud = resolve_cloud(None)

@@ -20,8 +20,8 @@ from tests.emulator.server import Emulator
 def ml(emulator_env: dict[str, str], azure_emulator: Emulator) -> Any:
     from azure.ai.ml import MLClient
 
-    from ops.azure.identity import build_credential
-    from ops.cloud import resolve_cloud
+    from core.cloud import resolve_cloud
+    from core.credential import build_credential
 
     sc = azure_emulator.scenario
     credential = build_credential(resolve_cloud(None))
@@ -167,8 +167,8 @@ def test_blob_upload_to_azurite_with_a_token(
 ) -> None:
     from azure.storage.blob import BlobServiceClient
 
-    from ops.azure.identity import build_credential
-    from ops.cloud import resolve_cloud
+    from core.cloud import resolve_cloud
+    from core.credential import build_credential
 
     cloud = resolve_cloud(None)
     assert cloud.blob_endpoint == azurite.blob_endpoint

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from infra import roles
+from core import roles
 from infra.naming import RULES, ResourceNames, check, unique_suffix
 
 SUB = "6a5e1b2c-0000-4000-8000-000000000001"

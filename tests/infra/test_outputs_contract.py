@@ -6,7 +6,6 @@ import re
 
 from catalog.contract import OUTPUT_KEYS, OUTPUTS_SCHEMA_VERSION
 from infra.naming import check
-from ops.outputs import StackOutputs
 from tests.infra.harness import ProgramRun
 
 GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -20,6 +19,8 @@ def test_exactly_the_contract_keys_in_flat_snake_case(any_run: ProgramRun) -> No
 
 
 def test_the_ops_layer_accepts_the_outputs(any_run: ProgramRun) -> None:
+    from ops.outputs import StackOutputs  # the reader's side of the contract; infra never imports ops
+
     outputs = StackOutputs.from_mapping(any_run.outputs, source=f"stack {any_run.stack}")
     assert outputs.as_dict() == any_run.outputs
 

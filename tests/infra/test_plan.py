@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click import Group
 from click.testing import CliRunner
 
 from infra.plan import HEADLINE, PlanError, build_plan, critical_path, main, pick, render_text, waves
-from ops.cli import cli
 from tests.infra.harness import STACKS_DIR
 
 # The aim of issue 2: rg -> {storage, key vault, AI Services, identity, registration} -> hub -> {project,
@@ -111,21 +111,30 @@ def test_json_plan_is_machine_readable() -> None:
     )
 
 
-def test_cli_plan_table() -> None:
+@pytest.fixture
+def cli() -> Group:
+    """The foundry-ops root group, the one importer of infra.plan (imported here, not at collection,
+    so the offline-plan tests above do not depend on ops)."""
+    from ops.cli import cli
+
+    return cli
+
+
+def test_cli_plan_table(cli: Group) -> None:
     result = CliRunner().invoke(cli, ["infra", "plan", "--stack", "dev"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == HEADLINE.format(stack="dev")
     assert "Critical path: 5 resources (4 dependency hops): foundry-rg -> " in result.output
 
 
-def test_cli_plan_json_and_root_stack_option() -> None:
+def test_cli_plan_json_and_root_stack_option(cli: Group) -> None:
     result = CliRunner().invoke(cli, ["--stack", "prod", "infra", "plan", "--output", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["stack"] == "prod" and data["outputs"]["compute_name"] == "gpu-phiprod"
 
 
-def test_cli_unknown_stack_is_a_one_line_usage_error() -> None:
+def test_cli_unknown_stack_is_a_one_line_usage_error(cli: Group) -> None:
     result = CliRunner().invoke(cli, ["infra", "plan", "--stack", "staging"])
     assert result.exit_code == 2
     assert result.output == (
@@ -133,13 +142,13 @@ def test_cli_unknown_stack_is_a_one_line_usage_error() -> None:
     )
 
 
-def test_cli_without_a_stack_says_how() -> None:
+def test_cli_without_a_stack_says_how(cli: Group) -> None:
     result = CliRunner(env={"FOUNDRY_STACK": None}).invoke(cli, ["infra", "plan"])
     assert result.exit_code == 2
     assert result.output == "Error: which stack? (hint: pass --stack NAME (stacks/Pulumi.<NAME>.yaml))\n"
 
 
-def test_cli_invalid_stack_config_lists_every_problem_on_one_line(tmp_path: Path) -> None:
+def test_cli_invalid_stack_config_lists_every_problem_on_one_line(tmp_path: Path, cli: Group) -> None:
     bad = {"config": {"foundry-phi:location": "westeurope", "foundry-phi:namePrefix": "X"}}
     (tmp_path / "Pulumi.broken.yaml").write_text(yaml.safe_dump(bad), encoding="utf-8")
     result = CliRunner().invoke(cli, ["infra", "plan", "--stack", "broken", "--stacks-dir", str(tmp_path)])

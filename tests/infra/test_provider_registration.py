@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi.runtime
 import pytest
 
 from infra.components.provider_registration import (
@@ -183,11 +184,28 @@ def test_only_a_managed_network_hub_waits_for_the_registration(
     assert dependents(internet) == ["foundry-workspace-hub"]
 
 
-def test_provider_survives_the_dynamic_provider_round_trip(tmp_path: Path) -> None:
-    """Pulumi pickles the provider with dill and loads it in its own process: it must come back whole."""
-    from pulumi.dynamic.dynamic import serialize_provider
+def test_provider_survives_the_dynamic_provider_round_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pulumi pickles the provider with dill and loads it in its own process: it must come back whole.
 
-    blob = serialize_provider(ProviderRegistrationProvider())
+    The blob is the one the SDK sends with the registration (the `__provider` input the mocks receive).
+    """
+    from infra.mock_engine import install
+
+    mocks = install().mocks
+    sent: list[str] = []
+    new_resource = mocks.new_resource
+
+    def spy(args: pulumi.runtime.MockResourceArgs) -> Any:
+        if args.typ == DYNAMIC:
+            provider = args.inputs["__provider"]  # a secret: {<signature key>: <secret sig>, "value": blob}
+            sent.append(provider["value"] if isinstance(provider, dict) else provider)
+        return new_resource(args)
+
+    monkeypatch.setattr(mocks, "new_resource", spy)
+    run_config({"location": "eastus2", "namePrefix": "phipickle"})
+    (blob,) = sent
     script = (
         "import base64, sys, dill\n"
         "p = dill.loads(base64.b64decode(sys.stdin.read()))\n"

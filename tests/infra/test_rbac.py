@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra import roles
+from core import roles
 from infra.components.rbac import DuplicateGrantError, Grant, RbacArgs, RoleAssignments
 from tests.infra.harness import ProgramRun, run_config
 
@@ -154,3 +154,10 @@ def test_a_single_grant_is_declared_with_its_derived_name() -> None:
     assert ra.inputs["roleAssignmentName"] == roles.assignment_name("/scope", "p1", roles.AZURE_AI_DEVELOPER)
     assert ra.inputs["roleDefinitionId"] == roles.AZURE_AI_DEVELOPER.definition_id("s")
     assert ra.name == "r-u-ai-developer-rg"
+
+
+def test_the_administrator_role_is_refused_by_its_guid() -> None:
+    """A Role value with the administrator's GUID is refused like the constant itself."""
+    same = roles.Role("Azure AI Administrator", roles.AZURE_AI_ADMINISTRATOR.guid, "ai-admin-again")
+    with pytest.raises(DuplicateGrantError, match="made by the platform"):
+        build_in_program([Grant("hub", "p", "ServicePrincipal", same, "rg", "/x")])

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from core.errors import EXIT_FAILURE, AuthError, NotFoundError, ToolkitError
 from ops.concurrency import BatchError, Outcome, batch_error, run_bounded
-from ops.errors import EXIT_FAILURE, AuthError, NotFoundError, ToolkitError
 
 
 def test_bound_holds_and_order_is_kept() -> None:

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from ops.azure.ml_records import JobInfo
-from ops.commands.job_watch import Backoff, wait_for_job
-from ops.errors import AzureError, JobFailedError
+from core.errors import AzureError, JobFailedError, WaitTimeoutError
+from ops.azure.errors import TransientError
+from ops.azure.records import JobInfo
+from ops.flows.waiting import wait_for_job
+from ops.polling import Backoff
 
 
 class FakeClock:
@@ -68,7 +70,7 @@ def test_transient_errors_are_survived() -> None:
     seen: list[str] = []
     result = wait_for_job(
         "j",
-        fetcher([job("Running"), AzureError("boom"), AzureError("boom"), job("Completed")]),
+        fetcher([job("Running"), TransientError("boom"), TransientError("boom"), job("Completed")]),
         clock=clock,
         report=lambda text, _c: seen.append(text),
         backoff=Backoff(initial=1, factor=2, maximum=8),
@@ -78,10 +80,10 @@ def test_transient_errors_are_survived() -> None:
 
 
 def test_too_many_errors_in_a_row_give_up() -> None:
-    with pytest.raises(AzureError, match="boom"):
+    with pytest.raises(TransientError, match="boom"):
         wait_for_job(
             "j",
-            fetcher([AzureError("boom")] * 3),
+            fetcher([TransientError("boom")] * 3),
             clock=FakeClock(),
             report=lambda *_: None,
             max_consecutive_errors=3,
@@ -103,7 +105,7 @@ def test_failed_job_raises_with_service_message() -> None:
 
 def test_timeout_says_how_to_resume() -> None:
     clock = FakeClock()
-    with pytest.raises(AzureError) as info:
+    with pytest.raises(WaitTimeoutError) as info:
         wait_for_job(
             "j",
             fetcher([job("Running")] * 10),
@@ -113,15 +115,29 @@ def test_timeout_says_how_to_resume() -> None:
             timeout=25,
         )
     assert "finetune wait j" in info.value.one_line()
+    assert info.value.exit_code == 6
+    assert clock.t == 25  # the last poll happens at the timeout, not an interval after it
+
+
+def test_a_refusal_that_is_not_transient_ends_the_wait_at_once() -> None:
+    clock = FakeClock()
+    with pytest.raises(AzureError, match="denied"):
+        wait_for_job(
+            "j",
+            fetcher([job("Running"), AzureError("denied"), job("Completed")]),
+            clock=clock,
+            report=lambda *_: None,
+            backoff=Backoff(initial=5, factor=1, maximum=5),
+        )
+    assert clock.sleeps == [5]
 
 
 def test_retry_after_of_a_throttled_read_is_honoured() -> None:
-    from ops.azure.ml_records import ThrottledError
 
     clock = FakeClock()
     result = wait_for_job(
         "j",
-        fetcher([ThrottledError("throttled", retry_after=42.0), job("Completed")]),
+        fetcher([TransientError("throttled", retry_after=42.0), job("Completed")]),
         clock=clock,
         report=lambda *_: None,
         backoff=Backoff(initial=5, factor=2, maximum=60),

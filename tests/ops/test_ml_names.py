@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ops.commands.ml_names import (
+from ops.flows.naming import (
     ENDPOINT_NAME_MAX,
     data_name,
     data_version,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from infra import roles
+from core import roles
 from policy import rules
 
 SUB = "00000000-0000-0000-0000-000000000001"

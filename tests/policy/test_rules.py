@@ -8,7 +8,7 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from catalog.models import fine_tuning_regions
-from infra import roles
+from core import roles
 from policy import rules
 from policy.rules import PolicyContext, StackResource
 from tests.policy.samples import COMPLIANT, compliant, nested, role_id, without

@@ -1,1 +1,1 @@
-"""The robustness matrices: faults × commands and bad inputs, run for real, rendered into the README."""
+"""The robustness matrices: faults × commands and bad inputs, run for real, rendered into docs/robustness.md."""

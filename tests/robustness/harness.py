@@ -1,8 +1,8 @@
-"""Running one robustness case on a fresh emulated stack, judging what came out, and the README tables.
+"""Running one robustness case on a fresh emulated stack, judging what came out, and the tables of docs/robustness.md.
 
 A case's outcome is observed, never declared into the table: the harness runs the command, checks the
 run is clean (no traceback, one `Error:` line on failure, no secret in the output), classifies it, and
-the test compares that with what the case expects. The tables in README.md are rendered from the
+the test compares that with what the case expects. The tables in docs/robustness.md are rendered from the
 observations; a normal test run fails when they differ from what is checked in, and
 `FOUNDRY_WRITE_MATRIX=1` (`make robustness`) rewrites them.
 """
@@ -23,7 +23,7 @@ import pytest
 from tests.emulator.stack import AZURITE_KEY, FOREIGN_ENV, EmulatedStack
 from tests.ops.ml.helpers import FakeClock, Run, invoke, patch_sleeps, write_jsonl
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+TABLES = Path(__file__).resolve().parents[2] / "docs" / "robustness.md"
 WRITE_ENV = "FOUNDRY_WRITE_MATRIX"
 PHI4 = "Phi-4-mini-instruct"
 
@@ -41,6 +41,7 @@ class Bench:
     clock: FakeClock
     monkeypatch: pytest.MonkeyPatch
     runs: list[Run] = field(default_factory=list)
+    real_time: bool = False  # a case whose fault is about time itself (an endpoint's capacity over time)
     _job: str | None = None
     _endpoint: str | None = None
 
@@ -49,7 +50,9 @@ class Bench:
         return self.stack.emulator
 
     def run(self, *args: str, input: str | None = None) -> Run:
-        result = invoke(*args, input=input)
+        from ops.clock import SystemClock
+
+        result = invoke(*args, input=input, clock=SystemClock() if self.real_time else None)
         self.runs.append(result)
         return result
 
@@ -165,15 +168,15 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def sync_readme(section: str, body: str) -> None:
-    """Compare (or, with FOUNDRY_WRITE_MATRIX=1, rewrite) README.md between the section's markers."""
+def sync_tables(section: str, body: str) -> None:
+    """Compare (or, with FOUNDRY_WRITE_MATRIX=1, rewrite) docs/robustness.md between the section's markers."""
     from ops.docgen import splice
 
-    text = README.read_text(encoding="utf-8")
+    text = TABLES.read_text(encoding="utf-8")
     wanted = splice(text, body, f"<!-- robustness:{section}:start -->", f"<!-- robustness:{section}:end -->")
     if text == wanted:
         return
     if os.environ.get(WRITE_ENV) == "1":
-        README.write_text(wanted, encoding="utf-8")
+        TABLES.write_text(wanted, encoding="utf-8")
         return
-    pytest.fail(f"README robustness table is stale ({section}): run `make robustness`")
+    pytest.fail(f"docs/robustness.md table is stale ({section}): run `make robustness`")

@@ -84,7 +84,7 @@ def missing_file(b: Bench) -> list[str]:
 
 def no_reference(b: Bench) -> list[str]:
     path = _file(b, "heldout.jsonl", json.dumps({"messages": [{"role": "user", "content": "hi"}]}) + "\n")
-    return ["eval", "bot", "--data", path]
+    return ["eval", "bot", "--file", path]
 
 
 # --- configuration ---
@@ -181,7 +181,7 @@ def unknown_model(b: Bench) -> list[str]:
 
 
 def concurrency_zero(b: Bench) -> list[str]:
-    return ["eval", "bot", "--data", _file(b, "heldout.jsonl", _line(0) + "\n"), "--concurrency", "0"]
+    return ["eval", "bot", "--file", _file(b, "heldout.jsonl", _line(0) + "\n"), "--concurrency", "0"]
 
 
 def job_and_model(b: Bench) -> list[str]:
@@ -197,14 +197,14 @@ def safety_without_choice(b: Bench) -> list[str]:
 
 
 CASES: tuple[InputCase, ...] = (
-    InputCase("data", "a line that is not JSON", 2, "line 4", not_json),
-    InputCase("data", "a message with an unknown role", 2, "robot", unknown_role),
-    InputCase("data", "fewer than 10 examples", 2, "at least 10", too_few),
-    InputCase("data", "10 examples, one held out for validation", 2, "--validation FILE", ten_split),
+    InputCase("data", "a line that is not JSON", 1, "line 4", not_json),
+    InputCase("data", "a message with an unknown role", 1, "robot", unknown_role),
+    InputCase("data", "fewer than 10 examples", 1, "at least 10", too_few),
+    InputCase("data", "10 examples, one held out for validation", 1, "--validation FILE", ten_split),
     InputCase("data", "an empty file", 2, "0 example(s)", empty),
-    InputCase("data", "not UTF-8", 2, "UTF-8", not_utf8),
+    InputCase("data", "not UTF-8", 1, "UTF-8", not_utf8),
     InputCase("data", "the file does not exist", 2, "no such file", missing_file),
-    InputCase("data", "eval data without reference answers", 2, "reference", no_reference),
+    InputCase("data", "eval data without reference answers", 1, "reference", no_reference),
     InputCase("config", "FOUNDRY_CLOUD names no cloud", 2, "unknown cloud", unknown_cloud),
     InputCase("config", "custom cloud without FOUNDRY_ARM_ENDPOINT", 2, "FOUNDRY_ARM_ENDPOINT",
               custom_cloud_without_endpoint),

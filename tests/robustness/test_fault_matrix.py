@@ -1,4 +1,4 @@
-"""Every fault case, run for real on a fresh emulated stack; the README's fault table is its record."""
+"""Every fault case, run for real on a fresh emulated stack; the fault table of docs/robustness.md is its record."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.robustness.harness import (
     assert_clean,
     fresh_bench,
     shared_stack,
-    sync_readme,
+    sync_tables,
     table,
 )
 
@@ -60,4 +60,4 @@ def test_fault_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
                 outcome, exits, verified = observe(bench, case)
             assert (outcome, exits) == (case.expect, case.exits), f"{case.command}: {case.fault}"
             rows.append((case, outcome, exits, verified))
-    sync_readme("faults", render(rows))
+    sync_tables("faults", render(rows))

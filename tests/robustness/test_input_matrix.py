@@ -1,4 +1,4 @@
-"""Every bad-input case, run for real against one emulated stack; the README's input table is its record."""
+"""Every bad-input case, run for real against one emulated stack; the input table of docs/robustness.md is its record."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.robustness.harness import (
     fresh_bench,
     normalise,
     shared_stack,
-    sync_readme,
+    sync_tables,
     table,
 )
 from tests.robustness.input_cases import CASES, paths
@@ -63,4 +63,4 @@ def test_input_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             )
         writes = [r for r in bench.emulator.requests if r["method"] in WRITES or "/jobs/" in r["path"]]
         assert writes == [], "bad input reached Azure as a write"
-    sync_readme("inputs", table(["kind", "defect", "command", "message (first line)", "exit"], rows))
+    sync_tables("inputs", table(["kind", "defect", "command", "message (first line)", "exit"], rows))

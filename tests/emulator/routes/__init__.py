@@ -14,11 +14,26 @@ from tests.emulator.routes import (
     identity,
     inference,
     jobs,
+    mlflow,
+    registry,
 )
 
 
 def build_router(ctx: common.Context) -> Router:
     router = Router()
-    for module in (control, identity, arm, authorization, assets, jobs, history, endpoints, inference):
+    modules = (
+        control,
+        identity,
+        arm,
+        authorization,
+        assets,
+        jobs,
+        history,
+        mlflow,
+        registry,
+        endpoints,
+        inference,
+    )
+    for module in modules:
         module.register(router, ctx)
     return router

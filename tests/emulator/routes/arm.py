@@ -14,10 +14,11 @@ from tests.emulator.routes.common import (
     WS,
     Context,
     arm_call,
+    page,
     require_token,
     workspace,
 )
-from tests.emulator.state import Operation, now_iso, poll_headers
+from tests.emulator.state import Operation, now_iso, poll_headers, stable_guid
 
 
 def register(router: Router, ctx: Context) -> None:
@@ -33,7 +34,15 @@ def register(router: Router, ctx: Context) -> None:
             "namespace": entry["namespace"],
             "registrationState": entry["state"],
             "registrationPolicy": "RegistrationRequired",
-            "resourceTypes": [],
+            "resourceTypes": [
+                {
+                    "resourceType": resource_type,
+                    "locations": [_display_region(ctx.scenario.location)],
+                    "apiVersions": ["2025-12-01", "2024-10-01", "2024-04-01"],
+                    "capabilities": "SupportsTags, SupportsLocation",
+                }
+                for resource_type in _RESOURCE_TYPES.get(entry["namespace"].lower(), ())
+            ],
         }
 
     def provider_entry(request: Request) -> dict[str, Any]:
@@ -101,7 +110,7 @@ def register(router: Router, ctx: Context) -> None:
 
     def list_workspaces(request: Request) -> Response:
         arm_call(ctx, request)
-        return Response(200, {"value": list(world.workspaces.values())})
+        return Response(200, page(ctx, request, list(world.workspaces.values())))
 
     def operation(request: Request, op: Operation) -> None:
         with world.lock:
@@ -156,6 +165,26 @@ def register(router: Router, ctx: Context) -> None:
     router.add("GET", loc + r"/mfeOperationResults/(?P<op>[^/]+)", operation_result)
 
 
+_NOT_STARTED: dict[str, Any] = {
+    "provisioningState": "NotStarted",
+    "resourceId": None,
+    "authType": None,
+    "endpoint": None,
+    "failureReason": None,
+}
+_RESOURCE_TYPES = {  # a few of each namespace's types (Providers_Get lists them all; placeholder versions)
+    "microsoft.machinelearningservices": ("workspaces", "workspaces/jobs", "workspaces/serverlessEndpoints"),
+    "microsoft.network": ("virtualNetworks", "privateEndpoints"),
+    "microsoft.storage": ("storageAccounts",),
+    "microsoft.cognitiveservices": ("accounts",),
+}
+
+
+def _display_region(name: str) -> str:
+    known = {"eastus2": "East US 2", "eastus": "East US", "westus": "West US", "westus3": "West US 3"}
+    return known.get(name.lower(), name)
+
+
 def _allowed(actions: list[str], not_actions: list[str], action: str) -> bool:
     lowered = action.lower()
     granted = any(fnmatch.fnmatchcase(lowered, a.lower()) for a in actions)
@@ -191,38 +220,98 @@ def cloud_metadata(ctx: Context) -> dict[str, Any]:
 
 
 def seed_workspaces(ctx: Context) -> None:
-    """The hub and project a provisioned stack has, shaped as GET workspaces returns them."""
+    """The hub and project a provisioned stack has, shaped as GET workspaces returns them
+    (tests/contract/fixtures/recordings/workspace-get-hub.json, workspace-get-project.json)."""
     sc = ctx.scenario
-    storage_id = f"{sc.rg_id}/providers/Microsoft.Storage/storageAccounts/{sc.storage_account}"
-    vault_id = f"{sc.rg_id}/providers/Microsoft.KeyVault/vaults/{sc.key_vault}"
+    rg_id = sc.rg_id
+    storage_id = f"{rg_id}/providers/Microsoft.Storage/storageAccounts/{sc.storage_account}"
+    vault_id = f"{rg_id}/providers/Microsoft.KeyVault/vaults/{sc.key_vault}"
+    ais_id = f"{rg_id}/providers/Microsoft.CognitiveServices/accounts/{sc.ai_services_name}"
+    host = ctx.base_url.split("://", 1)[-1]
+    created = "2026-11-01T09:00:00.0000000Z"
+    system = {
+        "createdAt": created,
+        "createdBy": sc.user_name,
+        "createdByType": "User",
+        "lastModifiedAt": created,
+        "lastModifiedBy": sc.user_name,
+        "lastModifiedByType": "User",
+    }
     for name, kind in ((sc.hub_name, "Hub"), (sc.project_name, "Project")):
         guid = sc.workspace_guid(name)
         props: dict[str, Any] = {
             "friendlyName": name,
-            "workspaceId": guid,
-            "provisioningState": "Succeeded",
+            "description": None,
             "storageAccount": storage_id,
             "keyVault": vault_id,
-            # The region's API host in Azure; here the emulator serves discovery and run history itself.
-            "discoveryUrl": f"{ctx.base_url}/discovery",
-            "mlFlowTrackingUri": f"azureml://{sc.location}.api.azureml.ms/mlflow/v1.0{sc.workspace_id(name)}",
-            "publicNetworkAccess": "Enabled",
-            "systemDatastoresAuthMode": "identity",
+            "applicationInsights": None,
             "hbiWorkspace": False,
+            "tenantId": sc.tenant_id,
+            "imageBuildCompute": None,
+            "provisioningState": "Succeeded",
+            "managedNetwork": {
+                "changeableIsolationModes": ["AllowInternetOutbound", "AllowOnlyApprovedOutbound"],
+                "isolationMode": "Disabled",
+            },
             "v1LegacyMode": False,
-            "managedNetwork": {"isolationMode": "Disabled"},
-            "creationTime": "2026-11-01T09:00:00.0000000Z",
+            "softDeleteEnabled": False,
+            "containerRegistry": None,
+            "creationTime": created,
+            "storageHnsEnabled": False,
+            "workspaceId": guid,
+            "linkedModelInventoryArmId": None,
+            "privateLinkCount": 0,
+            "publicNetworkAccess": "Enabled",
+            "ipAllowlist": [],
+            # The region's API host in Azure (https://<region>.api.azureml.ms/discovery,
+            # azureml://<region>.api.azureml.ms/mlflow/v1.0/<ARM id>); here the emulator serves them.
+            "discoveryUrl": f"{ctx.base_url}/discovery",
+            "mlFlowTrackingUri": f"azureml://{host}/mlflow/v1.0{sc.workspace_id(name)}",
+            "serverlessComputeSettings": {
+                "serverlessComputeCustomSubnet": None,
+                "serverlessComputeNoPublicIP": False,
+            },
+            "EnableSoftwareBillOfMaterials": False,
+            "sdkTelemetryAppInsightsKey": stable_guid("telemetry", guid),
+            "sasGetterUri": "",
+            "notebookInfo": {
+                "resourceId": stable_guid("notebooks", guid).replace("-", ""),
+                "fqdn": f"ml-{name[:16]}-{sc.location}-{guid}.{sc.location}.notebooks.azure.net",
+                "isPrivateLinkEnabled": False,
+                "notebookPreparationError": None,
+            },
+            "enableDataIsolation": True,
+            "azureOpenAI": dict(_NOT_STARTED, location=None, proxyResourceId=None, deployedModels=[]),
+            "azureCognitiveSearch": dict(_NOT_STARTED),
+            "azureAIContentSafety": dict(_NOT_STARTED),
+            "endpointResources": {},
+            # Newer than the 2023-08-01-preview recordings: the stack sets identity-based datastores.
+            "systemDatastoresAuthMode": "identity",
+            "aiServicesResource": {
+                "resourceId": ais_id,
+                "isByo": True,
+                "is1KeyV2Resource": True,
+                "provisioningState": "Succeeded",
+            },
         }
         if kind == "Project":
             props["hubResourceId"] = sc.workspace_id(sc.hub_name)
+        else:
+            props["workspaceHubConfig"] = {"defaultWorkspaceResourceGroup": rg_id}
         ctx.world.workspaces[name.lower()] = {
             "id": sc.workspace_id(name),
             "name": name,
             "type": "Microsoft.MachineLearningServices/workspaces",
             "location": sc.location,
-            "kind": kind,
             "tags": {},
-            "sku": {"name": "Basic", "tier": "Basic"},
-            "identity": {"type": "SystemAssigned", "principalId": guid, "tenantId": sc.tenant_id},
+            "etag": None,
             "properties": props,
+            "identity": {
+                "type": "SystemAssigned",
+                "principalId": stable_guid("workspace-principal", guid),
+                "tenantId": sc.tenant_id,
+            },
+            "kind": kind,
+            "sku": {"name": "Basic", "tier": "Basic"},
+            "systemData": system,
         }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
-from tests.emulator.contract import ContractError, validate
+from tests.emulator.contract import MESSAGE as CONTRACT_MESSAGE
+from tests.emulator.contract import problems
 from tests.emulator.faults import Faults
 from tests.emulator.http import ApiError, Request
 from tests.emulator.state import World
@@ -134,38 +136,102 @@ def arm_call(ctx: Context, request: Request, versions: frozenset[str] = ML_API_V
 
 
 def workspace(ctx: Context, request: Request) -> dict[str, Any]:
+    """The workspace in the path, or the ARM gateway's own 404 (recordings/workspace-get-404.json:
+    no details, the aka.ms hint, `x-ms-failure-cause: gateway`)."""
     ws = ctx.world.workspaces.get(request.params["ws"].lower())
     if ws is None:
         raise ApiError(
             404,
             "ResourceNotFound",
             f"The Resource 'Microsoft.MachineLearningServices/workspaces/{request.params['ws']}' "
-            f"under resource group '{ctx.scenario.resource_group}' was not found.",
+            f"under resource group '{request.params.get('rg') or ctx.scenario.resource_group}' was not "
+            f"found. For more details please go to {ARM_NOT_FOUND_HINT}",
+            {"x-ms-failure-cause": "gateway"},
         )
     return ws
 
 
+ARM_NOT_FOUND_HINT = "https://aka.ms/ARMResourceNotFoundFix"
+
+
 def check_body(body: Any, class_name: str) -> None:
-    try:
-        validate(body, class_name)
-    except ContractError as exc:
-        raise ApiError(400, "UserError", f"Invalid request body: {exc}") from None
+    """400 as the ML resource provider answers a body its deserializer refuses: one details[] item per
+    problem (recordings/job-put-400-unknown-member.json)."""
+    found = problems(body, class_name)
+    if found:
+        raise ApiError(
+            400,
+            "UserError",
+            CONTRACT_MESSAGE,
+            rp=True,
+            details=[(p.code, p.message) for p in found],
+            inner="RequestInvalid",
+            message_format=CONTRACT_MESSAGE,
+        )
+
+
+def user_error(status: int, message: str, *, details: list[tuple[str, str]] | None = None) -> ApiError:
+    """A UserError as the ML resource provider words it (details/additionalInfo, x-ms-response-type)."""
+    return ApiError(status, "UserError", message, rp=True, details=details)
 
 
 def not_found(kind: str, name: str) -> ApiError:
-    return ApiError(404, "UserError", f"{kind} {name} not found in the workspace.")
+    return user_error(404, f"{kind} {name} not found in the workspace.")
 
 
-def system_data() -> dict[str, Any]:
+def asset_not_found(kind: str, name: str, version: str | None = None) -> ApiError:
+    """404 for a data/model container or version: "The specified resource was not found." with
+    details[0].code `ModelNotFound` (recorded for models; `DataNotFound` by analogy)."""
+    label = "Model" if kind == "models" else "Data"
+    what = (
+        f"{label} container with name: {name} not found."
+        if version is None
+        else f"{label} version with name: {name} and version: {version} not found."
+    )
+    return user_error(404, "The specified resource was not found.", details=[(f"{label}NotFound", what)])
+
+
+def system_data(
+    ctx: Context | None = None, *, modified: bool = True, by: bool = True, modified_by: bool = False
+) -> dict[str, Any]:
+    """systemData as the service writes it for something the caller created: createdByType "User",
+    7-digit timestamps. Jobs carry only created* (`modified=False`), datastores no createdBy (`by=False`),
+    model versions also lastModifiedBy* (`modified_by=True`)."""
     from tests.emulator.state import now_iso
 
     stamp = now_iso()
-    return {
-        "createdAt": stamp,
-        "createdBy": "emulator",
-        "createdByType": "Application",
-        "lastModifiedAt": stamp,
-    }
+    user = ctx.scenario.user_name if ctx is not None else "dev@contoso.com"
+    data: dict[str, Any] = {"createdAt": stamp}
+    if by:
+        data.update({"createdBy": user, "createdByType": "User"})
+    if modified:
+        data["lastModifiedAt"] = stamp
+    if modified_by:
+        data.update({"lastModifiedBy": user, "lastModifiedByType": "User"})
+    return data
+
+
+def page(ctx: Context, request: Request, items: list[Any]) -> dict[str, Any]:
+    """A list answer: at most `settings.page_size` items from `$skipToken` on, and `nextLink` (absolute,
+    with `$skipToken`) while more remain, as ARM lists page (rest-examples/*-list.json)."""
+    token = request.query.get("$skipToken") or "0"
+    try:
+        start = max(0, int(token))
+    except ValueError:
+        raise user_error(400, f"The $skipToken '{token}' is not valid.") from None
+    size = max(1, ctx.world.settings.page_size)
+    body: dict[str, Any] = {"value": items[start : start + size]}
+    if start + size < len(items):
+        query = {k: v for k, v in request.query.items() if k != "$skipToken"}
+        query["$skipToken"] = str(start + size)
+        encoded = "&".join(f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in query.items())
+        body["nextLink"] = f"{ctx.base_url}{request.path}?{encoded}"
+    return body
+
+
+def location_of(ctx: Context, request: Request) -> str:
+    """The resource's own URL: the Location header the service puts on a 201 (recorded)."""
+    return f"{ctx.base_url}{request.path}?api-version={request.api_version}"
 
 
 def api_date(version: str) -> str:

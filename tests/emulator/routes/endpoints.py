@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import copy
 import secrets
+import uuid
 from typing import Any
 
-from tests.emulator.http import ApiError, Request, Response, Router
+from tests.emulator.http import Request, Response, Router
 from tests.emulator.routes.common import (
     NAME,
     WS,
@@ -15,10 +16,12 @@ from tests.emulator.routes.common import (
     arm_call,
     check_body,
     not_found,
+    page,
     system_data,
+    user_error,
     workspace,
 )
-from tests.emulator.state import Operation, poll_headers
+from tests.emulator.state import Operation, now_iso, poll_headers
 
 CONTENT_SAFETY_SINCE = "2024-04-01"  # contentSafety exists from this api-version on
 
@@ -33,6 +36,7 @@ def register(router: Router, ctx: Context) -> None:
     def view(endpoint: dict[str, Any], version: str) -> dict[str, Any]:
         shown = copy.deepcopy(endpoint)
         shown.pop("_keys", None)
+        shown.pop("_operation", None)
         if version[:10] < CONTENT_SAFETY_SINCE:
             shown["properties"].pop("contentSafety", None)
         return shown
@@ -55,13 +59,9 @@ def register(router: Router, ctx: Context) -> None:
         body = request.json()
         check_body(body, "ServerlessEndpoint")
         sku = (body.get("sku") or {}).get("name")
-        if sku is not None and sku != "Consumption":
-            raise ApiError(
-                400, "UserError", f"sku.name {sku!r} is not supported; serverless endpoints use Consumption."
-            )
+        if sku is not None and sku != "Consumption":  # unverified: the spec examples use a placeholder
+            raise user_error(400, f"sku.name {sku!r} is not supported; serverless endpoints use Consumption.")
         props = body["properties"]
-        if str(props.get("authMode", "Key")).lower() not in ("key", "aad"):
-            raise ApiError(400, "UserError", f"authMode {props.get('authMode')!r} is not one of Key, AAD.")
         model_id = (props.get("modelSettings") or {}).get("modelId")
         fail = ctx.faults.take(request.method, request.path, ("lro_fail",))
         with world.lock:
@@ -70,29 +70,25 @@ def register(router: Router, ctx: Context) -> None:
             existing = world.endpoints.get(k)
             if existing is None:
                 if k[1].lower() in {n.lower() for n in world.settings.unavailable_endpoint_names}:
-                    raise ApiError(
+                    raise user_error(
                         400,
-                        "UserError",
                         f"The serverless endpoint name {k[1]} is not available; "
                         "endpoint names must be unique in the region.",
                     )
                 if not model_id:
-                    raise ApiError(400, "UserError", "properties.modelSettings.modelId is required.")
+                    raise user_error(400, "properties.modelSettings.modelId is required.")
                 _check_model(ctx, k, model_id)
             elif model_id and model_id != existing["properties"]["modelSettings"]["modelId"]:
-                raise ApiError(
-                    400, "UserError", "The model of an existing serverless endpoint cannot be changed."
-                )
+                raise user_error(400, "The model of an existing serverless endpoint cannot be changed.")
             endpoint = existing or _new_endpoint(ctx, ws, k[1], body)
             safety = props.get("contentSafety")
             if version[:10] >= CONTENT_SAFETY_SINCE and safety:
-                status = safety.get("contentSafetyStatus")
-                if status not in ("Enabled", "Disabled"):
-                    raise ApiError(
-                        400, "UserError", f"contentSafetyStatus {status!r} is not one of Enabled, Disabled."
-                    )
+                status = _enum_value(safety.get("contentSafetyStatus"), ("Enabled", "Disabled"))
                 endpoint["properties"]["contentSafety"] = {"contentSafetyStatus": status}
             endpoint["tags"] = body.get("tags") or endpoint.get("tags") or {}
+            if body.get("identity"):
+                endpoint["identity"] = _identity(body["identity"])
+            endpoint["systemData"]["lastModifiedAt"] = now_iso()
             endpoint["properties"]["provisioningState"] = "Updating" if existing else "Creating"
             if existing is None:
                 world.endpoints[k] = endpoint
@@ -103,22 +99,48 @@ def register(router: Router, ctx: Context) -> None:
                 endpoint["properties"]["endpointState"] = "Online" if ok else "CreationFailed"
 
             op = world.new_operation("endpoint-put", fail.message if fail else None, finish)
+            endpoint["_operation"] = op.id
             return Response(200 if existing else 201, view(endpoint, version), lro_headers(request, op))
+
+    def settle(endpoint: dict[str, Any]) -> None:
+        """On a simulated clock an endpoint provisions with time, whether or not anyone polls its
+        operation (as the real service does): reading the endpoint shows where the timeline is."""
+        op = world.operations.get(endpoint.get("_operation") or "")
+        if op is not None and op.started_at is not None:
+            world.advance_operation(op)
 
     def get_endpoint(request: Request) -> Response:
         version = arm_call(ctx, request)
         endpoint = world.endpoints.get(key(request))
         if endpoint is None:
             raise not_found("ServerlessEndpoint", request.params["name"])
+        settle(endpoint)
         return Response(200, view(endpoint, version))
 
     def list_endpoints(request: Request) -> Response:
         version = arm_call(ctx, request)
         workspace(ctx, request)
         ws_name = request.params["ws"].lower()
-        return Response(
-            200, {"value": [view(e, version) for (w, _), e in list(world.endpoints.items()) if w == ws_name]}
-        )
+        found = [view(e, version) for (w, _), e in list(world.endpoints.items()) if w == ws_name]
+        return Response(200, page(ctx, request, found))
+
+    def patch_endpoint(request: Request) -> Response:
+        """ServerlessEndpoints_Update with {tags} (or sku/identity): 200 with the endpoint."""
+        version = arm_call(ctx, request)
+        body = request.json()
+        check_body(body, "PartialMinimalTrackedResourceWithSkuAndIdentity")
+        with world.lock:
+            endpoint = world.endpoints.get(key(request))
+            if endpoint is None:
+                raise not_found("ServerlessEndpoint", request.params["name"])
+            if "tags" in body:
+                endpoint["tags"] = dict(body.get("tags") or {})
+            if body.get("sku"):
+                endpoint["sku"].update({k: v for k, v in body["sku"].items() if v is not None})
+            if body.get("identity"):
+                endpoint["identity"] = _identity(body["identity"])
+            endpoint["systemData"]["lastModifiedAt"] = now_iso()
+            return Response(200, view(endpoint, version))
 
     def delete_endpoint(request: Request) -> Response:
         arm_call(ctx, request)
@@ -149,9 +171,8 @@ def register(router: Router, ctx: Context) -> None:
     def regenerate_keys(request: Request) -> Response:
         arm_call(ctx, request)
         body = request.json()
-        which = body.get("keyType")
-        if which not in ("Primary", "Secondary"):
-            raise ApiError(400, "UserError", "keyType must be Primary or Secondary.")
+        check_body(body, "RegenerateEndpointKeysRequest")
+        which = _enum_value(body.get("keyType"), ("Primary", "Secondary"))
         with world.lock:
             endpoint = world.endpoints.get(key(request))
             if endpoint is None:
@@ -184,7 +205,7 @@ def register(router: Router, ctx: Context) -> None:
                     "marketplaceSubscriptionStatus": "Subscribed",
                     "marketplacePlan": {"publisherId": "azureml", "offerId": k[1], "planId": "standard"},
                 },
-                "systemData": system_data(),
+                "systemData": system_data(ctx, modified_by=True),
             }
             world.marketplace[k] = found
             op = world.new_operation("subscription-put", None, None)
@@ -194,6 +215,7 @@ def register(router: Router, ctx: Context) -> None:
     router.add("GET", base, list_endpoints)
     router.add("PUT", f"{base}/{NAME}", put_endpoint)
     router.add("GET", f"{base}/{NAME}", get_endpoint)
+    router.add("PATCH", f"{base}/{NAME}", patch_endpoint)
     router.add("DELETE", f"{base}/{NAME}", delete_endpoint)
     router.add("POST", f"{base}/{NAME}/listKeys", list_keys)
     router.add("POST", f"{base}/{NAME}/regenerateKeys", regenerate_keys)
@@ -202,26 +224,61 @@ def register(router: Router, ctx: Context) -> None:
 
 
 def _new_endpoint(ctx: Context, ws: dict[str, Any], name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Shaped after the spec's ServerlessEndpoint (rest-examples/serverless-endpoint-*.json): every
+    tracked-resource member present (kind, identity, the five sku fields), marketplaceSubscriptionId
+    null for a first-party model (unverified: no recording of a serverless endpoint exists)."""
     props = body["properties"]
+    sku = body.get("sku") or {}
     return {
         "id": f"{ws['id']}/serverlessEndpoints/{name}",
         "name": name,
         "type": "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints",
-        "location": body.get("location") or ctx.scenario.location,
-        "sku": {"name": "Consumption"},
-        "kind": body.get("kind"),
-        "tags": body.get("tags") or {},
         "properties": {
-            "authMode": props.get("authMode", "Key"),
             "modelSettings": {"modelId": props["modelSettings"]["modelId"]},
-            "contentSafety": {"contentSafetyStatus": "Enabled"},
+            "authMode": _enum_value(props.get("authMode") or "Key", ("Key", "AAD", "KeyAndAAD")),
             "inferenceEndpoint": {"uri": f"{ctx.base_url}/inference/{name}", "headers": {}},
-            "endpointState": "Creating",
             "provisioningState": "Creating",
+            "endpointState": "Creating",
+            "marketplaceSubscriptionId": None,
+            "contentSafety": {"contentSafetyStatus": "Enabled"},
         },
-        "systemData": system_data(),
+        "systemData": system_data(ctx, modified_by=True),
+        "tags": body.get("tags") or {},
+        "location": body.get("location") or ctx.scenario.location,
+        "kind": body.get("kind"),
+        "identity": _identity(body.get("identity") or {"type": "None"}),
+        "sku": {
+            "name": sku.get("name") or "Consumption",
+            "tier": sku.get("tier"),
+            "size": sku.get("size"),
+            "family": sku.get("family"),
+            "capacity": sku.get("capacity"),
+        },
         "_keys": {"primaryKey": secrets.token_hex(16), "secondaryKey": secrets.token_hex(16)},
     }
+
+
+def _identity(given: dict[str, Any]) -> dict[str, Any]:
+    kind = str(given.get("type") or "None")
+    shown: dict[str, Any] = {
+        "type": kind,
+        "principalId": None,
+        "tenantId": None,
+        "userAssignedIdentities": None,
+    }
+    if "systemassigned" in kind.lower():
+        shown["principalId"] = str(uuid.uuid4())
+    users = given.get("userAssignedIdentities")
+    if users:
+        shown["userAssignedIdentities"] = {
+            uid: {"principalId": str(uuid.uuid4()), "clientId": str(uuid.uuid4())} for uid in users
+        }
+    return shown
+
+
+def _enum_value(value: Any, allowed: tuple[str, ...]) -> str:
+    """An enum value in its canonical casing (the service compares case-insensitively)."""
+    return next((a for a in allowed if a.lower() == str(value).lower()), str(value))
 
 
 def _check_model(ctx: Context, k: tuple[str, str], model_id: str) -> None:
@@ -231,9 +288,8 @@ def _check_model(ctx: Context, k: tuple[str, str], model_id: str) -> None:
         return
     parts = model_id.split("/")
     if not lowered.startswith("azureml://locations/") or "models" not in parts or "versions" not in parts:
-        raise ApiError(
+        raise user_error(
             400,
-            "UserError",
             f"modelId {model_id!r} is not a model asset id "
             "(azureml://locations/<loc>/workspaces/<guid>/models/<name>/versions/<n>).",
         )
@@ -241,12 +297,11 @@ def _check_model(ctx: Context, k: tuple[str, str], model_id: str) -> None:
     version = parts[parts.index("versions") + 1]
     container = ctx.world.models.get((k[0], name))
     if container is None or version not in container["versions"]:
-        raise ApiError(400, "UserError", f"Model {name}:{version} was not found in the workspace.")
+        raise user_error(400, f"Model {name}:{version} was not found in the workspace.")
     for other_key, other in list(ctx.world.endpoints.items()):
         if other["properties"]["modelSettings"]["modelId"].lower() == lowered and other_key != k:
-            raise ApiError(
+            raise user_error(
                 409,
-                "UserError",
                 f"Model {name}:{version} is already deployed by serverless endpoint "
                 f"{other_key[1]}; a custom model can have one deployment.",
             )

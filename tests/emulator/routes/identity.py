@@ -1,7 +1,7 @@
 """Entra ID subset for azure-identity/MSAL: OIDC discovery and the client-credentials token endpoint.
 
 MSAL validates a custom authority by instance discovery at login.microsoftonline.com unless the
-credential is built with `disable_instance_discovery=True` (what ops/azure/identity.py does for a
+credential is built with `disable_instance_discovery=True` (what core/credential.py does for a
 custom cloud, as Azure Stack Hub and private clouds need). Then it reads
 `{authority}/{tenant}/v2.0/.well-known/openid-configuration` and posts to its token_endpoint.
 

@@ -8,17 +8,21 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from ops.app import App
 from ops.cli import cli
 from tests.emulator.server import Emulator
 from tests.ops.arm.helpers import deploy_endpoint
+from tests.ops.ml.helpers import FakeClock
 
 
 @pytest.fixture
 def run(emulator_env: dict[str, str]) -> Callable[..., Result]:
-    """Invoke the real CLI in-process with the emulator's environment."""
+    """Invoke the real CLI in-process with the emulator's environment, on a fake clock (retry and polling
+    waits pass at once) unless `real_time=True` (a test that measures the waits themselves)."""
 
-    def invoke(*args: str, input: str | None = None) -> Result:
-        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    def invoke(*args: str, input: str | None = None, real_time: bool = False) -> Result:
+        app = App() if real_time else App(clock=FakeClock())
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False, obj=app)
 
     return invoke
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ops.cloud import resolve_cloud
-from ops.errors import UsageError
+from core.cloud import resolve_cloud
+from core.errors import UsageError
 
 
 def test_blob_endpoint_is_optional_and_normalised() -> None:

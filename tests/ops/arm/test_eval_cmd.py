@@ -12,7 +12,7 @@ from click.testing import Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ops.metrics import exact_match, normalize, percentile, perplexity, token_f1
+from ops.flows.scoring import exact_match, normalize, percentile, perplexity, token_f1
 from tests.emulator.server import Emulator
 from tests.ops.arm.helpers import deploy_endpoint
 
@@ -53,7 +53,7 @@ def test_side_by_side_with_baseline(
 ) -> None:
     deploy_endpoint(azure_emulator, "base")
     azure_emulator.settings.answers["base"] = {"Say hi": "hello"}
-    result = run("eval", "bot", "--data", str(data), "--baseline", "base")
+    result = run("eval", "bot", "--file", str(data), "--baseline", "base")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "METRIC             BOT    BASE",
@@ -71,7 +71,7 @@ def test_json_with_logprobs_reports_perplexity(
     run: Callable[..., Result], endpoint: dict[str, Any], azure_emulator: Emulator, data: Path
 ) -> None:
     azure_emulator.settings.logprobs = True
-    result = run("eval", "bot", "--data", str(data), "-o", "json", "--concurrency", "2")
+    result = run("eval", "bot", "--file", str(data), "-o", "json", "--concurrency", "2")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["endpoints"]["bot"]
     assert scores["exact_match"] == pytest.approx(1 / 3)
@@ -94,7 +94,7 @@ def test_blocked_and_throttled_examples(
     azure_emulator.faults.add(
         "status", method="POST", path="/chat/completions", status=429, retry_after=0, count=3
     )
-    result = run("eval", "bot", "--data", str(path), "-o", "json")
+    result = run("eval", "bot", "--file", str(path), "-o", "json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["endpoints"]["bot"]
     assert (scores["answered"], scores["blocked"], scores["failed"]) == (1, 1, 0)
@@ -104,22 +104,23 @@ def test_blocked_and_throttled_examples(
 def test_reference_is_required(run: Callable[..., Result], tmp_path: Path) -> None:
     path = tmp_path / "d.jsonl"
     path.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n', encoding="utf-8")
-    result = run("eval", "bot", "--data", str(path))
-    assert result.exit_code == 2
+    result = run("eval", "bot", "--file", str(path))
+    assert result.exit_code == 1  # data with errors (usage errors are 2)
     assert "line 1: no assistant message to use as the reference answer" in result.output
 
 
 def test_server_errors_are_counted_as_failed(
     run: Callable[..., Result], endpoint: dict[str, Any], azure_emulator: Emulator, data: Path
 ) -> None:
-    azure_emulator.faults.add("status", method="POST", path="/chat/completions", status=500, skip=1, count=1)
-    result = run("eval", "bot", "--data", str(data), "-o", "json", "--concurrency", "1")
+    # the second request gets a 500 on all of its 6 attempts (a 500 is retried, even for a POST)
+    azure_emulator.faults.add("status", method="POST", path="/chat/completions", status=500, skip=1, count=6)
+    result = run("eval", "bot", "--file", str(data), "-o", "json", "--concurrency", "1")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["endpoints"]["bot"]
     assert (scores["answered"], scores["failed"]) == (2, 1)
     assert scores["errors"] == [
         f"line 2: endpoint {endpoint['properties']['inferenceEndpoint']['uri']} answered 500: "
-        "InternalServerError: injected fault"
+        "InternalServerError: injected fault (after 6 attempts)"
     ]
 
 

@@ -55,7 +55,7 @@ def test_in_flight_requests_reach_and_never_pass_the_bound(
 ) -> None:
     azure_emulator.settings.chat_latency_s = 0.05
     data = heldout(tmp_path, 13)  # the probe, then 12 with the bound
-    result = run("eval", "bot", "--data", str(data), "--concurrency", str(concurrency), "-o", "json")
+    result = run("eval", "bot", "--file", str(data), "--concurrency", str(concurrency), "-o", "json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["endpoints"]["bot"]
     assert (scores["answered"], scores["failed"], scores["retries"]) == (13, 0, 0)
@@ -72,7 +72,7 @@ def test_a_throttled_request_waits_its_retry_after(
     settings = azure_emulator.settings
     settings.chat_latency_s, settings.chat_concurrency_limit, settings.chat_retry_after_s = 0.2, 1, 1
     data = heldout(tmp_path, 4)  # the probe alone, then 3 at once against a limit of 1
-    result = run("eval", "bot", "--data", str(data), "--concurrency", "3", "-o", "json")
+    result = run("eval", "bot", "--file", str(data), "--concurrency", "3", "-o", "json", real_time=True)
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["endpoints"]["bot"]
     assert (scores["answered"], scores["failed"]) == (4, 0)
@@ -93,7 +93,9 @@ def test_an_endpoint_limit_below_the_concurrency_still_answers_everything(
 ) -> None:
     settings = azure_emulator.settings
     settings.chat_latency_s, settings.chat_concurrency_limit, settings.chat_retry_after_s = 0.05, 2, 1
-    result = run("eval", "bot", "--data", str(heldout(tmp_path, 9)), "--concurrency", "6", "-o", "json")
+    result = run(
+        "eval", "bot", "--file", str(heldout(tmp_path, 9)), "--concurrency", "6", "-o", "json", real_time=True
+    )
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["endpoints"]["bot"]
     assert (scores["answered"], scores["failed"], scores["exact_match"]) == (9, 0, 1.0)
@@ -109,12 +111,12 @@ def test_throttling_past_the_retry_budget_counts_the_example_as_failed(
         "status", method="POST", path="/chat/completions", status=429, retry_after=0, skip=1, count=6
     )
     data = heldout(tmp_path, 3)
-    result = run("eval", "bot", "--data", str(data), "--concurrency", "1", "-o", "json")
+    result = run("eval", "bot", "--file", str(data), "--concurrency", "1", "-o", "json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["endpoints"]["bot"]
     assert (scores["answered"], scores["failed"]) == (2, 1)
     assert scores["errors"][0].startswith("line 2: endpoint ")
-    assert scores["errors"][0].endswith("answered 429: TooManyRequests: injected fault")
+    assert scores["errors"][0].endswith("answered 429: TooManyRequests: injected fault (after 6 attempts)")
     assert azure_emulator.count("POST", "/chat/completions", status=429) == 6
 
 
@@ -124,7 +126,7 @@ def test_an_endpoint_that_answers_nothing_fails_the_command(
     azure_emulator.faults.add(
         "status", method="POST", path="/chat/completions", status=429, retry_after=0, count=-1
     )
-    result = run("eval", "bot", "--data", str(heldout(tmp_path, 2)), "-o", "json")
+    result = run("eval", "bot", "--file", str(heldout(tmp_path, 2)), "-o", "json")
     assert result.exit_code == 1
     scores = json.loads(result.stdout)["endpoints"]["bot"]  # the counts still go to stdout
     assert (scores["answered"], scores["failed"]) == (0, 2)
@@ -140,7 +142,7 @@ def test_the_baseline_is_evaluated_side_by_side(
     deploy_endpoint(azure_emulator, "base")
     azure_emulator.settings.chat_latency_s = 0.05
     data = heldout(tmp_path, 9)
-    result = run("eval", "bot", "--data", str(data), "--baseline", "base", "--concurrency", "1", "-o", "json")
+    result = run("eval", "bot", "--file", str(data), "--baseline", "base", "--concurrency", "1", "-o", "json")
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)["endpoints"]
     assert [scores[n]["answered"] for n in ("bot", "base")] == [9, 9]

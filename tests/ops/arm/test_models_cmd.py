@@ -19,10 +19,10 @@ def test_offline_table_lists_every_model_without_outputs(monkeypatch) -> None:
     assert lines[0].split() == [
         "MODEL",
         "SERVERLESS",
-        "MANAGED_COMPUTE",
+        "MANAGED",
         "CONTEXT",
         "TOKENIZER",
-        "RETIRED_SERVERLESS",
+        "RETIRED",
     ]
     assert lines[1].split()[0] == "Phi-4-mini-instruct"
     phi3 = next(line for line in lines if line.startswith("Phi-3-mini-4k-instruct "))

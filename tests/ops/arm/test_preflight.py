@@ -123,7 +123,7 @@ def test_throttled_arm_is_retried_honouring_retry_after(
         "status", method="GET", path="/workspaces/proj-foundry-dev$", status=429, retry_after=1, count=1
     )
     azure_emulator.faults.add("status", method="GET", path="/permissions$", status=503, count=1)
-    result = run("preflight", "--fix", "-o", "json")
+    result = run("preflight", "--fix", "-o", "json", real_time=True)
     assert result.exit_code == 0, result.output
     workspace_gets = [
         r for r in azure_emulator.requests if r["path"].endswith("/workspaces/proj-foundry-dev")

@@ -24,8 +24,8 @@ def test_disabling_needs_confirmation(
     run: Callable[..., Result], endpoint: dict[str, Any], azure_emulator: Emulator
 ) -> None:
     result = run("content-safety", "set", "bot", "--disabled")
-    assert result.exit_code == 1
-    assert "Refusing without a terminal; pass --yes to confirm." in result.output
+    assert result.exit_code == 2  # a usage problem: nothing was done
+    assert "Refusing without a terminal to ask on; pass --yes to confirm" in result.output
     assert azure_emulator.count("PUT", "/serverlessEndpoints/bot") == 1  # only the fixture's create
 
 

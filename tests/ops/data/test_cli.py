@@ -47,10 +47,14 @@ def test_validate_clean_file_table(workdir: Path) -> None:
 
 
 def test_validate_bad_file_table_lists_issues_and_exits_1(workdir: Path) -> None:
-    code, out, _ = run("data", "validate", "mixed.jsonl", "--model", "Phi-4", "--max-per-category", "1")
+    code, out, err = run("data", "validate", "mixed.jsonl", "--model", "Phi-4", "--max-listed", "1")
     assert code == 1
     head, issues, unlisted = out.split("\n\n")
-    assert head.splitlines()[-1] == "result    FAILED: 6 errors, 5 warnings"
+    assert head.splitlines()[-2:] == [
+        "excluded  4 examples with errors (not_utf8, invalid_json, unknown_role, empty_content, no_assistant, "
+        "consecutive_assistant), not billed; `foundry-ops data fix` drops them",
+        "result    FAILED: 6 errors, 5 warnings",
+    ]
     assert issues.splitlines() == [
         "LINE  SEVERITY  CATEGORY               MESSAGE",
         "2     warning   blank_line             blank line (skipped)",
@@ -65,6 +69,11 @@ def test_validate_bad_file_table_lists_issues_and_exits_1(workdir: Path) -> None
         "9     error     no_assistant           no assistant message (nothing to learn from)",
     ]
     assert unlisted == "not listed (1 per category shown): 1 more no_system\n"
+    assert err == (
+        "Error: mixed.jsonl has 6 errors in 4 of 12 examples (1 invalid_json, 1 consecutive_assistant, "
+        "1 not_utf8, 1 unknown_role, 1 empty_content, 1 no_assistant) (hint: `foundry-ops data fix "
+        "mixed.jsonl --out CLEAN` writes a copy without the invalid examples)\n"
+    )
 
 
 def test_validate_json_shape(workdir: Path) -> None:
@@ -91,6 +100,11 @@ def test_validate_json_shape(workdir: Path) -> None:
     }
     assert data["estimate"]["billed_tokens"] == 337
     assert data["estimate"]["cost"] is None
+    assert data["estimate"]["excluded"] == {
+        "examples": 4,
+        "reason": "examples with errors (not_utf8, invalid_json, unknown_role, empty_content, no_assistant, "
+        "consecutive_assistant) are not billed; `foundry-ops data fix` drops them",
+    }
     assert data["profile"] == {
         "messages_per_example": {"min": 2, "p50": 3, "max": 3},
         "with_system_message": 7,
@@ -115,7 +129,26 @@ def test_validate_structure_only_json(workdir: Path) -> None:
             "Phi-3-mini-4k-instruct, Phi-3-mini-128k-instruct, Phi-3-medium-4k-instruct, Phi-3-medium-128k-instruct, "
             "Phi-3.5-mini-instruct, Phi-3.5-MoE-instruct\n",
         ),
-        (["data", "validate", "valid.jsonl", "--jobs", "0"], "Error: --jobs must be at least 1, got 0\n"),
+        (
+            ["data", "validate", "valid.jsonl", "--workers", "0"],
+            "Error: --workers must be at least 1, got 0\n",
+        ),
+        (
+            ["data", "validate", "valid.jsonl", "--max-listed", "0"],
+            "Error: --max-listed must be at least 1, got 0\n",
+        ),
+        (
+            ["data", "estimate", "valid.jsonl", "-e", "1", "--workers", "0"],
+            "Error: --workers must be at least 1, got 0\n",
+        ),
+        (
+            ["data", "split", "valid.jsonl", "-f", "0.2", "-d", "out", "--workers", "0"],
+            "Error: --workers must be at least 1, got 0\n",
+        ),
+        (
+            ["data", "overlap", "valid.jsonl", "valid.jsonl", "--max-listed", "0"],
+            "Error: --max-listed must be at least 1, got 0\n",
+        ),
         (["data", "estimate", "valid.jsonl", "--epochs", "0"], "Error: --epochs must be at least 1, got 0\n"),
         (
             ["data", "estimate", "valid.jsonl", "--epochs", "1", "--price-per-1k-tokens", "-1"],
@@ -126,19 +159,41 @@ def test_validate_structure_only_json(workdir: Path) -> None:
             "Error: --validation-fraction must be between 0 and 1 (exclusive), got 1.5\n",
         ),
         (
-            ["data", "split", "mixed.jsonl", "-f", "0.2", "-d", "out"],
-            "Error: mixed.jsonl has errors (1 invalid_json, 1 consecutive_assistant, 1 not_utf8, 1 unknown_role, "
-            "1 empty_content, 1 no_assistant); the first, line 3: not valid JSON: Expecting value at column 15; "
-            "fix them first (see `foundry-ops data validate`)\n",
+            ["data", "split", "valid.jsonl", "-f", "0.2", "-d", "valid.jsonl"],
+            "Error: valid.jsonl: exists and is not a directory\n",
+        ),
+        (
+            ["data", "fix", "valid.jsonl", "--out", "valid.jsonl"],
+            "Error: valid.jsonl: is the input file; write the cleaned copy to another --out\n",
+        ),
+        (
+            ["data", "fix", "valid.jsonl", "--out", "./valid.jsonl", "--force"],
+            "Error: valid.jsonl: is the input file; write the cleaned copy to another --out\n",
+        ),
+        (
+            ["data", "fix", "valid.jsonl", "--out", "mixed.jsonl"],
+            "Error: mixed.jsonl: already exists; pass --force to replace it\n",
+        ),
+        (
+            ["data", "fix", "valid.jsonl", "--out", "out/clean.jsonl"],
+            "Error: out/clean.jsonl: cannot write: no such directory out\n",
+        ),
+        (["data", "fix", "valid.jsonl", "--out", "."], "Error: .: is a directory; --out takes a file name\n"),
+        (
+            ["data", "fix", "valid.jsonl", "--out", "c.jsonl", "-m", "Phi-9"],
+            "Error: unknown model 'Phi-9'; known models: Phi-4-mini-instruct, Phi-4, Phi-4-multimodal-instruct, "
+            "Phi-3-mini-4k-instruct, Phi-3-mini-128k-instruct, Phi-3-medium-4k-instruct, Phi-3-medium-128k-instruct, "
+            "Phi-3.5-mini-instruct, Phi-3.5-MoE-instruct\n",
         ),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(workdir: Path, args: list[str], message: str) -> None:
+    before = {p.name: p.read_bytes() for p in workdir.iterdir()}
     code, out, err = run(*args)
     assert code == 2
     assert out == ""
     assert err == message
-    assert not (workdir / "out").exists()
+    assert {p.name: p.read_bytes() for p in workdir.iterdir()} == before  # nothing was changed
 
 
 def test_bad_price_in_environment_is_a_usage_error(workdir: Path) -> None:
@@ -156,6 +211,7 @@ def test_estimate_without_price_shows_no_cost(workdir: Path) -> None:
     assert data["tokens_per_epoch"] == 564
     assert data["billed_tokens"] == 564 * 3
     assert data["price_per_1k_tokens"] is None and data["cost"] is None
+    assert data["excluded"] == {"examples": 0, "reason": None}
 
 
 def test_estimate_with_price_option_and_env(workdir: Path) -> None:
@@ -179,12 +235,16 @@ def test_estimate_with_price_option_and_env(workdir: Path) -> None:
     )
 
 
-def test_estimate_on_bad_file_warns_and_exits_1(workdir: Path) -> None:
+def test_estimate_on_bad_file_says_so_and_exits_1(workdir: Path) -> None:
     code, out, err = run("data", "estimate", "mixed.jsonl", "--epochs", "1", "-o", "json")
     assert code == 1
-    assert json.loads(out)["errors"] == 6
+    data = json.loads(out)
+    assert (data["errors"], data["examples"], data["excluded"]["examples"]) == (6, 8, 4)
     assert err == (
-        "warning: mixed.jsonl has 6 error(s); only its valid examples are counted (see `foundry-ops data validate`)\n"
+        "Error: mixed.jsonl has 6 errors in 4 of 12 examples (1 invalid_json, 1 consecutive_assistant, "
+        "1 not_utf8, 1 unknown_role, 1 empty_content, 1 no_assistant); the estimate counts its 8 valid "
+        "example(s) only (hint: `foundry-ops data fix mixed.jsonl --out CLEAN` writes a copy without the "
+        "invalid examples)\n"
     )
 
 
@@ -214,9 +274,100 @@ def test_split_writes_both_files_and_refuses_to_overwrite(workdir: Path) -> None
 
 def test_data_commands_import_no_sdk_or_tokenizer() -> None:
     probe = (
-        "import sys, ops.commands.data; "
+        "import sys, ops.cli.data; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('azure', 'pulumi', 'bpe_openai', 'pulumi_azure_native')]; "
         "print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out == "[]\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["data", "validate", "mixed.jsonl"],
+        ["data", "validate", "mixed.jsonl", "--structure-only"],
+        ["data", "estimate", "mixed.jsonl", "-e", "1"],
+        ["data", "split", "mixed.jsonl", "-f", "0.2", "-d", "out"],
+        ["data", "overlap", "mixed.jsonl", "valid.jsonl"],
+    ],
+    ids=["validate", "validate-structure", "estimate", "split", "overlap"],
+)
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_data_with_errors_exits_1_with_one_error_line(workdir: Path, args: list[str], fmt: str) -> None:
+    """core.errors.EXIT_CODES: 1 is "data has errors", in every data command and either format."""
+    code, out, err = run(*args, "-o", fmt)
+    assert code == 1
+    assert err.startswith("Error: mixed.jsonl") and err.count("Error:") == 1 and err.endswith("\n")
+    assert len(err.splitlines()) == 1
+    if fmt == "json" and out:
+        json.loads(out)  # stdout stays one JSON document
+    assert not (workdir / "out").exists()
+
+
+def test_fix_exit_codes(workdir: Path) -> None:
+    """fix: 0 when the copy was written (even with changes), 1 when nothing valid is left."""
+    code, _, err = run("data", "fix", "mixed.jsonl", "--out", "clean.jsonl")
+    assert (code, err.count("Error:")) == (0, 0)
+    (workdir / "garbage.jsonl").write_text("not json\n[]\n")
+    code, _, err = run("data", "fix", "garbage.jsonl", "--out", "none.jsonl")
+    assert code == 1
+    assert err == (
+        "Error: garbage.jsonl: no valid example left; none.jsonl was not written "
+        "(hint: `foundry-ops data validate garbage.jsonl` lists the errors)\n"
+    )
+    assert not (workdir / "none.jsonl").exists()
+
+
+def _options(command: str) -> dict[str, list[str]]:
+    from ops.cli.data import data
+
+    cmd = data.commands[command]
+    return {p.name: p.opts + p.secondary_opts for p in cmd.params if p.name}
+
+
+def test_options_are_spelt_the_same_everywhere() -> None:
+    from ops.cli.data import data
+
+    seen: dict[str, set[tuple[str, ...]]] = {}
+    for command in data.commands:
+        for name, opts in _options(command).items():
+            seen.setdefault(name, set()).add(tuple(sorted(opts)))
+    assert seen["model"] == {("--model", "-m")}
+    assert seen["workers"] == {("--workers",)}
+    assert seen["max_listed"] == {("--max-listed",)}
+    assert seen["force"] == {("--force",)}
+    assert seen["out_file"] == {("--out",)}
+    assert seen["out_dir"] == {("--out-dir", "-d")}
+    assert seen["validation_fraction"] == {("--validation-fraction", "-f")}
+    assert seen["seed"] == {("--seed", "-s")}
+    assert {"validate", "estimate", "split"} <= {c for c in data.commands if "workers" in _options(c)}
+    assert {"validate", "estimate", "split", "fix", "upload"} <= {
+        c for c in data.commands if "model" in _options(c)
+    }
+    every = {o for c in data.commands for opts in _options(c).values() for o in opts}
+    assert not every & {"--jobs", "-j", "--max-per-category"}
+
+
+@pytest.mark.parametrize("old", [["--jobs", "2"], ["-j", "2"], ["--max-per-category", "3"]])
+def test_old_option_names_are_gone(workdir: Path, old: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["data", "validate", "valid.jsonl", *old])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: No such option '{old[0]}'."
+
+
+def test_docs_show_every_option_of_every_command() -> None:
+    """docs/data.md's usage block names each command's own options as the CLI spells them."""
+    from ops.cli.data import data
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "data.md").read_text(encoding="utf-8")
+    usage = {line.split()[2]: line for line in docs.splitlines() if line.startswith("foundry-ops data ")}
+    assert set(usage) == set(data.commands)
+    shared = {"--output", "--quiet", "--debug", "--stack", "--outputs", "--help"}
+    for name, command in data.commands.items():
+        for param in command.params:
+            for opt in param.opts:
+                if opt.startswith("--") and opt not in shared:
+                    assert opt in usage[name], (name, opt)
+    for word in ("`0`", "`1`", "`2`", "near", "excluded", "data fix", '{"messages": ['):
+        assert word in docs, word

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from core.errors import DataError, ToolkitError, UsageError
+from ops.cli import cli
 from ops.data import split as split_module
 from ops.data.split import choose_boundary, split_file
-from ops.errors import UsageError
 
 
 def write(path: Path, n: int) -> Path:
@@ -73,9 +77,9 @@ def test_failure_mid_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
             yield item
 
     monkeypatch.setattr(split_module, "_examples", failing)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ToolkitError, match="new/out: cannot write: disk full"):
         split_file(source, validation_fraction=0.2, seed=0, out_dir=tmp_path / "new" / "out")
-    assert not (tmp_path / "new" / "out").exists()
+    assert not (tmp_path / "new").exists()  # every directory the split created is gone again
 
 
 def test_failure_keeps_existing_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,10 +93,108 @@ def test_failure_keeps_existing_outputs(tmp_path: Path, monkeypatch: pytest.Monk
         raise OSError("rename failed")
 
     monkeypatch.setattr(split_module.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="rename failed"):
+    with pytest.raises(ToolkitError, match="cannot write: rename failed"):
         split_file(source, validation_fraction=0.2, seed=0, out_dir=out, force=True)
     assert sorted(p.name for p in out.iterdir()) == ["train.jsonl", "validation.jsonl"]
     assert (out / "train.jsonl").read_text() == "old train\n"
+
+
+def old_pair(out: Path) -> None:
+    out.mkdir()
+    (out / "train.jsonl").write_text("old train\n")
+    (out / "validation.jsonl").write_text("old validation\n")
+
+
+def pair_state(out: Path) -> tuple[str, str]:
+    """("old"/"new"/"none", ...) for train.jsonl and validation.jsonl."""
+
+    def one(p: Path) -> str:
+        if not p.exists():
+            return "none"
+        return "old" if p.read_text().startswith("old") else "new"
+
+    return one(out / "train.jsonl"), one(out / "validation.jsonl")
+
+
+def test_swap_never_shows_a_new_file_beside_an_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write(tmp_path / "all.jsonl", 50)
+    out = tmp_path / "out"
+    old_pair(out)
+    real = os.replace
+    seen: list[tuple[str, str]] = []
+
+    def watched(src: str, dst: str) -> None:
+        real(src, dst)
+        seen.append(pair_state(out))
+
+    monkeypatch.setattr(split_module.os, "replace", watched)
+    split_file(source, validation_fraction=0.2, seed=0, out_dir=out, force=True)
+    assert seen[-1] == ("new", "new")
+    assert not {("new", "old"), ("old", "new")} & set(seen), seen
+    assert sorted(p.name for p in out.iterdir()) == ["train.jsonl", "validation.jsonl"]  # staging gone
+
+
+def test_second_rename_failing_keeps_the_old_pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new train.jsonl is already in place when the new validation.jsonl cannot follow: it is
+    moved back out and the old pair restored, through the CLI."""
+    source = write(tmp_path / "all.jsonl", 50)
+    out = tmp_path / "out"
+    old_pair(out)
+    real = os.replace
+    seen: list[tuple[str, str]] = []
+
+    def second_new_fails(src: str, dst: str) -> None:
+        if Path(dst) == out / "validation.jsonl" and ".split-" in str(src) and "old-" not in str(src):
+            assert pair_state(out) == ("new", "none")  # the first new file is in, the old pair aside
+            raise OSError(errno.EIO, "Input/output error")
+        real(src, dst)
+        seen.append(pair_state(out))
+
+    monkeypatch.setattr(split_module.os, "replace", second_new_fails)
+    result = CliRunner().invoke(
+        cli, ["data", "split", str(source), "-f", "0.2", "-d", str(out), "--force"], catch_exceptions=False
+    )
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {out}: cannot write: Input/output error\n"
+    assert result.stdout == ""
+    assert pair_state(out) == ("old", "old")
+    assert (out / "train.jsonl").read_text() == "old train\n"
+    assert (out / "validation.jsonl").read_text() == "old validation\n"
+    assert sorted(p.name for p in out.iterdir()) == ["train.jsonl", "validation.jsonl"]
+    assert not {("new", "old"), ("old", "new")} & set(seen), seen
+
+
+def test_an_undo_that_fails_too_says_where_the_old_files_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write(tmp_path / "all.jsonl", 50)
+    out = tmp_path / "out"
+    old_pair(out)
+    real = os.replace
+
+    def stuck(src: str, dst: str) -> None:
+        # the new validation.jsonl cannot go in, nor can the new train.jsonl go back out, nor the old
+        # validation.jsonl come back
+        if Path(dst) == out / "validation.jsonl" or (
+            Path(src) == out / "train.jsonl" and "old-" not in str(dst)
+        ):
+            raise OSError(errno.EIO, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(split_module.os, "replace", stuck)
+    result = CliRunner().invoke(
+        cli, ["data", "split", str(source), "-f", "0.2", "-d", str(out), "--force"], catch_exceptions=False
+    )
+    assert result.exit_code == 1
+    [staging] = out.glob(".split-*.tmp")
+    assert result.stderr == (
+        f"Error: {out}: swapping in the new files failed ([Errno 5] Input/output error) and could not be "
+        f"undone (hint: the previous files are in {staging}; move them back by hand)\n"
+    )
+    assert (staging / "old-validation.jsonl").read_text() == "old validation\n"
+    assert pair_state(out) == ("old", "none")  # never a new file beside an old one
 
 
 def test_input_cannot_be_an_output(tmp_path: Path) -> None:
@@ -115,3 +217,18 @@ def test_choose_boundary_prefers_non_empty_sides() -> None:
     assert choose_boundary(array("I", [0, 5, 0]), wanted=1, total=5) == (0, 0)
     assert choose_boundary(array("I", [2, 3, 5]), wanted=4, total=10) == (2, 5)
     assert choose_boundary(array("I", [2, 3, 5]), wanted=0, total=10) == (1, 2)
+
+
+def test_data_errors_are_data_errors(tmp_path: Path) -> None:
+    source = write(tmp_path / "all.jsonl", 20)
+    with source.open("a") as f:
+        f.write("{broken\n")
+    with pytest.raises(DataError, match=r"has errors \(1 invalid_json\); the first, line 21"):
+        split_file(source, validation_fraction=0.2, seed=0, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_dir_under_a_file(tmp_path: Path) -> None:
+    source = write(tmp_path / "all.jsonl", 20)
+    with pytest.raises(UsageError, match=r"sub: cannot create the directory: .*all.jsonl is not a directory"):
+        split_file(source, validation_fraction=0.2, seed=0, out_dir=tmp_path / "all.jsonl" / "sub")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,10 +11,13 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from ops.cli import cli
+from ops.clock import Clock
+
+START = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 
 
 class FakeClock:
-    """Stands in for ops.commands.*.CLOCK: time moves only when someone sleeps."""
+    """The App's clock in tests: time moves only when someone sleeps (retries, polls, waits)."""
 
     def __init__(self) -> None:
         self.t = 0.0
@@ -30,15 +34,22 @@ class FakeClock:
             raise KeyboardInterrupt
         self.t += seconds
 
+    def utcnow(self) -> dt.datetime:
+        return START + dt.timedelta(seconds=self.t)
+
+    def today(self) -> dt.date:
+        return self.utcnow().date()
+
+
+CLOCK: FakeClock | None = None  # the clock `invoke` gives the App; set per test by patch_sleeps
+
 
 def patch_sleeps(monkeypatch: Any, clock: FakeClock, tmp_path: Path) -> None:
-    """No real waiting in tests: the commands' clocks, the adapter's retry sleep, and azure-core's own
-    retry/LRO sleeps (HttpTransport.sleep) are recorded on `clock`; the teardown journal goes to tmp."""
+    """No real waiting in tests: `invoke` gives the App `clock` (the transport's retry and polling waits
+    go through it); SDK pipelines the toolkit does not configure (azure-identity) record theirs."""
     from azure.core.pipeline.transport import HttpTransport
 
-    monkeypatch.setattr("ops.commands.finetune.CLOCK", clock)
-    monkeypatch.setattr("ops.commands.teardown.CLOCK", clock)
-    monkeypatch.setattr("ops.azure.ml.SLEEP", clock.sleep)
+    monkeypatch.setattr("tests.ops.ml.helpers.CLOCK", clock)
     monkeypatch.setattr(HttpTransport, "sleep", lambda _self, seconds: clock.sdk_sleeps.append(seconds))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
@@ -67,8 +78,11 @@ class Run:
         return f"exit {self.code} for {self.args}\nstdout:\n{self.out}\nstderr:\n{self.err}"
 
 
-def invoke(*args: str, input: str | None = None) -> Run:
-    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+def invoke(*args: str, input: str | None = None, clock: Clock | None = None) -> Run:
+    from ops.app import App
+
+    app = App(clock=clock or CLOCK or FakeClock())
+    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False, obj=app)
     return Run(result, list(args))
 
 

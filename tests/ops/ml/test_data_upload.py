@@ -18,7 +18,16 @@ def test_upload_registers_a_versioned_asset_once(emulated_stack: EmulatedStack, 
     assert data["uploaded"] is True
     assert data["ref"] == f"azureml:support-train:{data['version']}"
     assert len(data["version"]) == 12 and data["sha256"].startswith(data["version"])
-    assert data["path"].startswith("azureml://datastores/workspaceblobstore/paths/foundry-ops/data/")
+    # registered with the short form, answered (as the real service does) with the long one
+    sub, rg = emulator.scenario.subscription_id, emulator.scenario.resource_group
+    assert data["path"] == (
+        f"azureml://subscriptions/{sub}/resourcegroups/{rg}/workspaces/proj-foundry-dev/datastores/"
+        f"workspaceblobstore/paths/foundry-ops/data/{data['sha256']}/support.jsonl"
+    )
+    put = next(
+        r for r in emulator.requests if r["method"] == "PUT" and "/data/support-train/versions/" in r["path"]
+    )
+    assert put["status"] == 201
     assert emulator.world.created["data_versions"] == 1
 
     # The blob really is in Azurite, under its hash, byte for byte.
@@ -53,7 +62,7 @@ def test_invalid_data_is_refused_before_anything_is_created(
         fh.write("not json\n")
     before = len(emulated_stack.emulator.requests)
     run = invoke("data", "upload", str(bad))
-    assert run.code == 2, run
+    assert run.code == 1, run  # data with errors: exit 1, as `data validate` (usage errors are 2)
     assert run.err.startswith("Error: ")
     assert "invalid training data" in run.err and "line 31" in run.err
     assert "Traceback" not in run.err
@@ -74,3 +83,48 @@ def test_transient_faults_on_upload_do_not_duplicate(emulated_stack: EmulatedSta
     run = invoke("data", "upload", str(write_jsonl(tmp_path / "t.jsonl")), "-o", "json")
     assert run.code == 0, run
     assert emulator.world.created["data_versions"] == 1
+
+
+def _with_a_key(path: Path, line: int) -> Path:
+    rows = path.read_text(encoding="utf-8").splitlines()
+    key = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
+    rows[line - 1] = rows[line - 1].replace("and save.", f"and save with key {key}.")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_file_holding_a_credential_is_refused_with_its_line(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    train = _with_a_key(write_jsonl(tmp_path / "support.jsonl"), 7)
+    before = len(emulated_stack.emulator.requests)
+    run = invoke("data", "upload", str(train))
+    assert run.code == 1, run
+    assert run.err.startswith(f"Error: {train}: line 7 contains what looks like an OpenAI-style API key")
+    assert "nothing was uploaded" in run.err and "--allow-secrets" in run.err
+    assert "sk-proj-" not in run.err  # the match itself is never echoed
+    assert len(emulated_stack.emulator.requests) == before
+    assert blobs_in_default_container(emulated_stack) == {}
+
+
+def test_allow_secrets_uploads_and_still_says_so(emulated_stack: EmulatedStack, tmp_path: Path) -> None:
+    train = _with_a_key(write_jsonl(tmp_path / "support.jsonl"), 7)
+    run = invoke("data", "upload", str(train), "--allow-secrets", "-o", "json")
+    assert run.code == 0, run
+    assert "warning: " in run.err and "look like credentials (--allow-secrets)" in run.err
+
+
+def test_warnings_are_shown_and_the_profile_is_recorded(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    train = write_jsonl(tmp_path / "support.jsonl")
+    with train.open("a", encoding="utf-8") as fh:  # a duplicate: a warning, not an error
+        fh.write(train.read_text(encoding="utf-8").splitlines()[0] + "\n")
+    run = invoke("data", "upload", str(train), "-o", "json")
+    assert run.code == 0, run
+    assert "warning: " in run.err and "duplicate" in run.err and "line 31" in run.err
+    name, version = run.json()["name"], run.json()["version"]
+    stored = emulated_stack.emulator.world.data[("proj-foundry-dev", name)]["versions"][version]
+    tags = stored["properties"]["tags"]
+    assert tags["tokenizer"] == "o200k_base" and tags["validated_for"] == "Phi-4-mini-instruct"
+    assert int(tags["max_tokens"]) > 0 and tags["examples"] == "31" and tags["sha256"].startswith(version)

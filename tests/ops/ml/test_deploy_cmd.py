@@ -44,28 +44,47 @@ def test_deploy_a_job_with_content_safety_in_one_put(emulated_stack: EmulatedSta
     assert ep["content_safety"] == "Enabled"
     assert ep["name"].startswith("phi-4-mini-instruct-ft-s") and len(ep["name"]) <= 32
     puts = endpoint_puts(emulator)
-    assert len(puts) == 1 and puts[0]["api_version"] == "2024-04-01"
+    assert len(puts) == 1 and puts[0]["api_version"] == "2024-10-01"  # the one endpoints api-version
     stored = emulator.world.endpoints[(emulator.scenario.project_name.lower(), ep["name"])]
     assert stored["properties"]["contentSafety"] == {"contentSafetyStatus": "Enabled"}
-    assert stored["sku"] == {"name": "Consumption"}
+    assert stored["sku"]["name"] == "Consumption"
 
 
 def test_one_endpoint_per_model(emulated_stack: EmulatedStack, job: str) -> None:
     emulator = emulated_stack.emulator
     first = invoke("deploy", "create", "--job", job, "-o", "json").json()
-    again = invoke(
-        "deploy", "create", "--model", "phi-4-mini-instruct-ft-support", "--name", "other", "-o", "json"
+    same = invoke("deploy", "create", "--model", "phi-4-mini-instruct-ft-support", "-o", "json")
+    assert same.code == 0, same  # the same request again: the endpoint that serves it
+    assert same.json()["name"] == first["name"] and "already deployed as" in same.err
+    other = invoke("deploy", "create", "--model", "phi-4-mini-instruct-ft-support", "--name", "other")
+    assert other.code == 2, other  # another name conflicts with what exists: nothing changes
+    assert other.err.splitlines()[-1] == (
+        f"Error: phi-4-mini-instruct-ft-support:1 is already deployed as endpoint {first['name']} (one endpoint "
+        f"per model); nothing was changed (hint: use that endpoint, or delete it first: foundry-ops deploy "
+        f"delete {first['name']})"
     )
-    assert again.code == 0, again
-    assert again.json()["name"] == first["name"]
-    assert "already deployed as" in again.err and "warning:" in again.err
+    unfiltered = invoke("deploy", "create", "--job", job, "--no-content-safety", "--yes")
+    assert unfiltered.code == 2, unfiltered  # content safety the other way: the command that would do it
+    assert f"foundry-ops content-safety set {first['name']} --disabled" in unfiltered.err
     assert emulator.world.created["endpoints"] == 1
     assert len(endpoint_puts(emulator)) == 1
 
 
 def test_no_content_safety(emulated_stack: EmulatedStack, job: str) -> None:
+    refused = invoke("deploy", "create", "--job", job, "--no-content-safety", "--name", "support-bot")
+    assert refused.code == 2 and "pass --yes" in refused.err  # lowering safety asks first
+    assert emulated_stack.emulator.world.created["endpoints"] == 0
     run = invoke(
-        "deploy", "create", "--job", job, "--no-content-safety", "--name", "support-bot", "-o", "json"
+        "deploy",
+        "create",
+        "--job",
+        job,
+        "--no-content-safety",
+        "--name",
+        "support-bot",
+        "--yes",
+        "-o",
+        "json",
     )
     assert run.code == 0, run
     assert run.json()["name"] == "support-bot"
@@ -99,7 +118,7 @@ def test_failed_deployment_exits_3(emulated_stack: EmulatedStack, job: str) -> N
 
 
 def test_name_not_available_tries_another_derived_name(emulated_stack: EmulatedStack, job: str) -> None:
-    from ops.commands.ml_names import endpoint_name
+    from ops.flows.naming import endpoint_name
 
     emulator = emulated_stack.emulator
     guid = emulator.scenario.workspace_guid(emulator.scenario.project_name)
@@ -131,6 +150,8 @@ def test_usage_errors(azure_emulator: Emulator, emulator_env: Any) -> None:
     assert both.code == 2 and "exactly one of --job or --model" in both.err
     missing = invoke("deploy", "create", "--model", "nope")
     assert missing.code == 4 and "model nope does not exist" in missing.err
+    misspelt = invoke("deploy", "show", "phi-4-mini")
+    assert misspelt.code == 4
     assert invoke("deploy", "show", "nope").code == 4
 
 
@@ -140,7 +161,7 @@ def test_keys_are_printed_only_when_asked(emulated_stack: EmulatedStack, job: st
     secrets = emulator.world.endpoints[(emulator.scenario.project_name.lower(), name)]["_keys"]
     hidden = invoke("deploy", "keys", name, "-o", "json")
     assert hidden.code == 0, hidden
-    assert hidden.json() == {"name": name, "primary_key": "(hidden)", "secondary_key": "(hidden)"}
+    assert hidden.json() == {"name": name, "has_primary_key": True, "has_secondary_key": True}
     assert "--show-keys" in hidden.err
     table = invoke("deploy", "keys", name)
     shown = invoke("deploy", "keys", name, "--show-keys", "-o", "json")
@@ -161,12 +182,14 @@ def test_list_show_delete(emulated_stack: EmulatedStack, job: str) -> None:
     emulator = emulated_stack.emulator
     name = invoke("deploy", "create", "--job", job, "-o", "json").json()["name"]
     listed = invoke("deploy", "list")
-    assert listed.out.splitlines()[0].split() == ["NAME", "MODEL", "STATE", "CONTENT_SAFETY", "URI"]
+    assert listed.out.splitlines()[0].split() == [
+        "NAME", "MODEL", "STATE", "CONTENT_SAFETY", "CREATED", "EXPIRES", "HOURS_BILLED"
+    ]  # fmt: skip
     assert name in listed.out
     shown = invoke("deploy", "show", name, "-o", "json").json()
     assert shown["uri"] == f"{emulator.base_url}/inference/{name}"
     refused = invoke("deploy", "delete", name)
-    assert refused.code == 1 and "--yes" in refused.err
+    assert refused.code == 2 and "--yes" in refused.err  # no terminal to ask on: exit 2, nothing done
     assert emulator.count("DELETE", "/serverlessEndpoints/") == 0
     emulator.faults.add("status", method="DELETE", path="/serverlessEndpoints/", status=503, count=1)
     deleted = invoke("deploy", "delete", name, "--yes", "-o", "json")

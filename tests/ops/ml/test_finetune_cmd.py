@@ -41,7 +41,7 @@ def test_submit_from_a_file_splits_uploads_and_waits(emulated_stack: EmulatedSta
     train = write_jsonl(tmp_path / "support.jsonl", 40)
     run = invoke(
         "finetune", "submit", "--model", PHI4, "--train", str(train), "--epochs", "2",
-        "--learning-rate-multiplier", "0.5", "--batch-size", "4", "--wait", "-o", "json",
+        "--learning-rate", "0.00002", "--batch-size", "4", "--wait", "-o", "json",
     )  # fmt: skip
     assert run.code == 0, run
     job = run.json()
@@ -51,13 +51,16 @@ def test_submit_from_a_file_splits_uploads_and_waits(emulated_stack: EmulatedSta
     assert job["validation_data"].startswith("azureml:support-validation:")
     body = submitted(emulator, job["name"])
     details = body["fineTuningDetails"]
-    assert details["model"]["uri"] == f"azureml://registries/azureml/models/{PHI4}/labels/latest"
+    latest = max(emulator.world.registry_models[("azureml", PHI4)], key=int)  # newest version in the registry
+    assert details["model"]["uri"] == f"azureml://registries/azureml/models/{PHI4}/versions/{latest}"
+    assert job["model_version"] == latest
+    # the keys and the string form of the FineTuning bodies Azure accepted (tests/contract/fixtures)
     assert details["hyperParameters"] == {
         "num_train_epochs": "2",
-        "learning_rate": "0.5",
+        "learning_rate": "0.00002",
         "per_device_train_batch_size": "4",
     }
-    assert details["taskType"] == "chatCompletion"  # azure-ai-ml lower-cases the first letter on create
+    assert details["taskType"] == "ChatCompletion"
     assert "computeId" not in body or body["computeId"] is None
     assert emulator.world.created["data_versions"] == 2
     # CI (not a terminal): plain lines, one per status change.
@@ -147,7 +150,7 @@ def test_wrong_region_for_serverless(
 
 def test_missing_asset_and_conflicting_options(azure_emulator: Emulator, emulator_env: Any) -> None:
     run = invoke("finetune", "submit", "--model", PHI4, "--train", "nope:1", "--validation", "v:1")
-    assert run.code == 2 and "data asset nope:1 does not exist" in run.err
+    assert run.code == 4 and "data asset nope:1 does not exist" in run.err  # not found
     run = invoke("finetune", "submit", "--model", PHI4, "--train", "t:1", "--validation", "v:1",
                  "--validation-fraction", "0.2")  # fmt: skip
     assert run.code == 2 and "either --validation or --validation-fraction" in run.err
@@ -260,7 +263,10 @@ def test_list_show_cancel(emulated_stack: EmulatedStack, assets: tuple[str, str]
     table = invoke("finetune", "list")
     assert table.out.splitlines()[0].split() == ["NAME", "STATUS", "MODEL", "OUTPUT_MODEL", "CREATED"]
     assert name in table.out
-    cancelled = invoke("finetune", "cancel", name, "-o", "json")
+    refused = invoke("finetune", "cancel", name)
+    assert refused.code == 2 and "pass --yes" in refused.err  # no terminal to ask on: nothing done
+    assert emulator.count("POST", f"/jobs/{name}/cancel") == 0
+    cancelled = invoke("finetune", "cancel", name, "--yes", "-o", "json")
     assert cancelled.code == 0, cancelled
     assert cancelled.json()["status"] in ("Canceled", "CancelRequested")
     assert emulator.count("POST", f"/jobs/{name}/cancel") == 1
@@ -273,7 +279,7 @@ def test_list_show_cancel(emulated_stack: EmulatedStack, assets: tuple[str, str]
 def test_terminal_gets_a_live_line(
     emulated_stack: EmulatedStack, assets: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ops.output.Output.is_terminal", staticmethod(lambda: True))
+    monkeypatch.setattr("ops.cli.output.stderr_is_terminal", lambda: True)
     train, valid = assets
     job = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
     run = invoke("finetune", "wait", job.json()["name"])
@@ -309,6 +315,8 @@ def test_wait_outlasts_throttling_longer_than_the_retries(
     assert run.json()["status"] == "Completed"
     assert f"still waiting: could not read job {name}" in run.err
     assert "TooManyRequests" in run.err
-    assert 7.0 in clock.sdk_sleeps  # azure-core honours Retry-After inside one call ...
-    assert 7.0 in clock.sleeps  # ... and so do the adapter and the wait loop between calls
+    # azure-core honours Retry-After inside one call (5 retries of one read), on the App's clock ...
+    assert clock.sleeps[:5] == [7.0] * 5
+    # ... and the wait loop waits at least as long between calls
+    assert all(s >= 7.0 for s in clock.sleeps[5:25])
     assert emulator.faults.list()[-1]["fired"] == 25

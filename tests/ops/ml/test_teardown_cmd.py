@@ -36,15 +36,17 @@ def test_asks_first_and_does_nothing_without_yes(
 ) -> None:
     emulator = emulated_stack.emulator
     run = invoke("teardown", "--delete-models")
-    assert run.code == 1, run
-    assert "teardown plan:" in run.err
+    assert run.code == 2, run  # no terminal to ask on and no --yes: nothing is done
+    sc = emulator.scenario
+    assert (
+        f"teardown plan for subscription {sc.subscription_id}, resource group {sc.resource_group}, "
+        f"project {sc.project_name}:" in run.err
+    )
     assert f"1. delete endpoint {deployed['endpoint']}" in run.err
     assert f"2. delete model {deployed['model']}:1" in run.err
-    assert "data assets are kept" in run.err
+    assert "kept: 2 data asset version(s) and their uploaded files (--delete-data deletes them)" in run.err
+    assert "kept: the infrastructure" in run.err
     assert "--yes" in run.err
-    assert ml_requests(emulator, "DELETE") == []
-    declined = invoke("teardown", input="n\n")
-    assert declined.code == 1
     assert ml_requests(emulator, "DELETE") == []
 
 
@@ -105,14 +107,13 @@ def test_failure_half_way_is_resumed(
     assert "The model is being updated" in failed.err
     assert "run the same teardown command again to resume" in failed.err
     assert emulator.world.endpoints == {}  # the first step happened
-    journal = list((tmp_path / "cache" / "foundry-ops").glob("teardown-*.json"))
-    assert len(journal) == 1
+    assert not (tmp_path / "cache" / "foundry-ops").exists()  # no local state: Azure is the record
+    emulator.faults.clear()
     resumed = invoke("teardown", "--yes", "--delete-models", "-o", "json")
     assert resumed.code == 0, resumed
-    assert "resuming the teardown started" in resumed.err and "1 step(s) already done" in resumed.err
+    # the plan is read again from Azure: only what is left is done
     assert [s["step"] for s in resumed.json()["steps"]] == [f"delete model {deployed['model']}:1"]
     assert emulator.world.models == {}
-    assert not journal[0].exists()
 
 
 def test_running_job_is_reported(emulated_stack: EmulatedStack, tmp_path: Path) -> None:
@@ -203,3 +204,39 @@ def test_failed_endpoint_deletion_is_reported_then_resumed(
     assert resumed.code == 0, resumed
     assert emulator.world.endpoints == {} and emulator.world.models == {}
     assert emulator.count("DELETE", "/serverlessEndpoints/") == 2
+
+
+def test_a_file_that_is_not_ours_is_kept_and_said(emulated_stack: EmulatedStack) -> None:
+    from tests.emulator.client import Rest, data_body
+
+    rest = Rest(emulated_stack.emulator)
+    foreign = "https://otheraccount.blob.core.windows.net/shared/corpus/train.jsonl"
+    assert rest.put(f"{rest.project}/data/corpus/versions/1", data_body(foreign)).status_code in (200, 201)
+    odd = "azureml://datastores/workspaceblobstore/paths/someone-elses/train.jsonl"
+    assert rest.put(f"{rest.project}/data/odd/versions/1", data_body(odd)).status_code in (200, 201)
+    run = invoke("teardown", "--yes", "--delete-data", "-o", "json")
+    assert run.code == 0, run
+    results = {s["step"]: s["result"] for s in run.json()["steps"]}
+    assert results["delete the uploaded file of corpus:1"] == f"kept: unknown location {foreign!r}"
+    assert (
+        results["delete the uploaded file of odd:1"]
+        == "kept: someone-elses/train.jsonl was not uploaded by foundry-ops"
+    )
+    assert "warning: the file of corpus:1 is kept" in run.err  # never skipped silently
+    assert emulated_stack.emulator.world.data == {}
+
+
+def test_a_file_that_cannot_be_deleted_keeps_its_asset_for_the_next_run(
+    emulated_stack: EmulatedStack, deployed: dict[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.faults.add("status", method="GET", path="/datastores/workspaceblobstore$", status=500, count=-1)
+    failed = invoke("teardown", "--yes", "--delete-data")
+    assert failed.code == 1, failed
+    assert "reading datastore workspaceblobstore" in failed.err and "resume" in failed.err
+    assert len(blobs_in_default_container(emulated_stack)) == 2  # nothing lost ...
+    assert len(emulator.world.data) == 2  # ... and the assets still point at their files
+    emulator.faults.clear()
+    resumed = invoke("teardown", "--yes", "--delete-data")
+    assert resumed.code == 0, resumed
+    assert blobs_in_default_container(emulated_stack) == {} and emulator.world.data == {}

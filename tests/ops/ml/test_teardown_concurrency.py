@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ops.azure.ml import MLWorkspaceClient
-from ops.azure.ml_records import TOOL_TAG
+from ops.azure.endpoints import Endpoints
+from ops.azure.records import TOOL_TAG
 from tests.emulator.server import Emulator
 from tests.emulator.stack import EmulatedStack
 from tests.ops.arm.helpers import deploy_endpoint
@@ -26,7 +26,8 @@ def endpoint_names(emulator: Emulator) -> list[str]:
 
 
 class InFlight:
-    """Counts concurrent calls of an adapter method (wrapping the real one: real HTTPS still happens)."""
+    """Counts deletions in flight: from the DELETE until its operation's result (wrapping the real adapter
+    method: real HTTPS still happens)."""
 
     def __init__(self) -> None:
         self.now = 0
@@ -41,12 +42,28 @@ class InFlight:
                 self.max = max(self.max, self.now)
                 self.calls.append(name)
             try:
-                return real(client, name, *args, **kwargs)
-            finally:
-                with self._lock:
-                    self.now -= 1
+                operation = real(client, name, *args, **kwargs)
+            except BaseException:
+                self._done()
+                raise
+            return _Tracked(operation, self._done)
 
         return counted
+
+    def _done(self) -> None:
+        with self._lock:
+            self.now -= 1
+
+
+class _Tracked:
+    def __init__(self, operation: Any, done: Callable[[], None]) -> None:
+        self.operation, self.done = operation, done
+
+    def result(self) -> Any:
+        try:
+            return self.operation.result() if self.operation is not None else None
+        finally:
+            self.done()
 
 
 @pytest.fixture
@@ -59,7 +76,7 @@ def endpoints(emulated_stack: EmulatedStack) -> list[str]:
 @pytest.fixture
 def in_flight(monkeypatch: pytest.MonkeyPatch, emulated_stack: EmulatedStack) -> Iterator[InFlight]:
     counter = InFlight()
-    monkeypatch.setattr(MLWorkspaceClient, "delete_endpoint", counter.wrap(MLWorkspaceClient.delete_endpoint))
+    monkeypatch.setattr(Endpoints, "begin_delete", counter.wrap(Endpoints.begin_delete))
     # every DELETE takes a while at the service, so that concurrent ones really overlap
     emulated_stack.emulator.faults.add(
         "delay", method="DELETE", path="/serverlessEndpoints/", seconds=0.15, count=-1
@@ -103,13 +120,33 @@ def test_one_failure_lets_the_phase_finish_then_stops_before_the_next(
     assert "run the same teardown command again to resume" in error_lines[0]
     assert "  failed: delete endpoint ep-2" in failed.err
     assert endpoint_names(emulator) == ["ep-2"]  # the other four went anyway
-    journal = list((tmp_path / "cache" / "foundry-ops").glob("teardown-*.json"))
-    assert len(journal) == 1
     emulator.faults.clear()
     resumed = invoke("teardown", "--yes", "--delete-models", "-o", "json")
     assert resumed.code == 0, resumed
     assert [s["step"] for s in resumed.json()["steps"]] == [f"delete endpoint ep-2 (serving {BASE})"]
-    assert emulator.world.endpoints == {} and not journal[0].exists()
+    assert emulator.world.endpoints == {}
+
+
+def test_two_teardowns_at_once_both_end_cleanly(emulated_stack: EmulatedStack, endpoints: list[str]) -> None:
+    """Two processes: there is no local journal to race on; each reads Azure, and a deletion the other
+    one already made is `already gone`, not an error."""
+    import os
+    import subprocess
+    import sys
+
+    emulated_stack.emulator.faults.add(
+        "delay", method="DELETE", path="/serverlessEndpoints/", seconds=0.1, count=-1
+    )
+    exe = str(Path(sys.executable).parent / "foundry-ops")
+    procs = [
+        subprocess.Popen([exe, "teardown", "--yes", "-o", "json"], env=dict(os.environ), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    assert [code for code, _, _ in results] == [0, 0], results
+    assert all("Traceback" not in err for _, _, err in results)
+    assert emulated_stack.emulator.world.endpoints == {}
 
 
 def test_several_failures_are_counted_in_one_line(

@@ -1,0 +1,53 @@
+"""Data URIs in every form the service uses, parsed once.
+
+A data version is registered with the short form `azureml://datastores/<ds>/paths/<path>`; the service
+answers with the long form `azureml://subscriptions/<sub>/resourcegroups/<rg>/workspaces/<ws>/datastores/
+<ds>/paths/<path>` (recorded in Azure/azure-sdk-assets, tests/contract/fixtures). Blob URLs
+(`https://<account>.blob.<suffix>/<container>/<path>`, `wasbs://<container>@<account>.blob.<suffix>/<path>`)
+name a container rather than a datastore.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+_SHORT = re.compile(r"^azureml://datastores/(?P<ds>[^/]+)/paths/(?P<path>.+)$", re.I)
+_LONG = re.compile(
+    r"^azureml://subscriptions/(?P<sub>[^/]+)/resource[gG]roups/(?P<rg>[^/]+)/workspaces/(?P<ws>[^/]+)"
+    r"/datastores/(?P<ds>[^/]+)/paths/(?P<path>.+)$",
+    re.I,
+)
+_HTTPS = re.compile(r"^https://(?P<account>[^./]+)\.blob\.[^/]+/(?P<container>[^/]+)/(?P<path>.+)$", re.I)
+_WASBS = re.compile(r"^wasbs?://(?P<container>[^@/]+)@(?P<account>[^./]+)\.blob\.[^/]+/(?P<path>.+)$", re.I)
+
+
+@dataclass(frozen=True)
+class StoredPath:
+    """Where a data URI's bytes live: in a datastore, or in a container named directly."""
+
+    path: str
+    datastore: str | None = None
+    account: str | None = None
+    container: str | None = None
+    workspace: str | None = None
+
+
+def stored_path(uri: str) -> StoredPath | None:
+    """The datastore (or container) and path a data URI points at; None for a form it cannot read."""
+    for pattern in (_SHORT, _LONG):
+        match = pattern.match(uri)
+        if match:
+            groups = match.groupdict()
+            return StoredPath(unquote(groups["path"]), datastore=groups["ds"], workspace=groups.get("ws"))
+    for pattern in (_HTTPS, _WASBS):
+        match = pattern.match(uri)
+        if match:
+            return StoredPath(unquote(match["path"]), account=match["account"], container=match["container"])
+    return None
+
+
+def short_uri(datastore: str, path: str) -> str:
+    """The form a data version is registered with."""
+    return f"azureml://datastores/{datastore}/paths/{path}"

@@ -1,0 +1,5 @@
+"""The Click layer of foundry-ops: options, prompts, rendering and exit codes; no workflow logic."""
+
+from ops.cli.root import cli, main
+
+__all__ = ["cli", "main"]

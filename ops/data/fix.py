@@ -1,0 +1,339 @@
+"""`data fix`: a cleaned copy of a training file, and a report of every change made to get it.
+
+What changes, line by line (line numbers are the input file's):
+
+- a blank line is removed;
+- leading and trailing whitespace of every message's content is trimmed; a message left empty makes
+  its example invalid (empty_content), so it is dropped;
+- an example with any error-level issue is dropped. The rules are the validator's own (scan.py's
+  messages, checks.check_example, the model's token count against its context length), so the copy
+  passes `data validate` with the same model;
+- an exact duplicate of an earlier kept example (same roles and contents, after trimming) is dropped;
+  the first stays.
+
+File-wide, a UTF-8 byte-order mark is dropped, CRLF line ends become LF and the last line gets its
+newline; those are reported on line 0 (or the last line). Warnings (no system message, credentials,
+...) are left alone: `data validate` still shows them.
+
+Two streaming passes: the first decides (duplicates through the bounded DuplicateFinder), the second
+writes a temporary file in the output's directory, renamed into place only once complete. Memory
+grows with the number of changes (every one is reported), not with the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catalog.models import ModelInfo
+from core.errors import ToolkitError, UsageError
+from ops.data.checks import Issue, category_is_error, check_example, example_key
+from ops.data.dedup import DuplicateFinder
+from ops.data.files import atomic_write, check_input_file, file_error, same_file
+from ops.data.reader import BOM, Line, Oversize, iter_blocks
+from ops.data.rules import MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_EXAMPLES
+from ops.data.scan import (
+    SURROGATE_MESSAGE,
+    invalid_json_message,
+    not_utf8_message,
+    oversize_message,
+    too_long_message,
+)
+from ops.data.tokens import TokenCounter
+from ops.data.validate import resolve_model
+
+ACTIONS = ("dropped", "trimmed", "removed", "normalised")
+_BATCH = 4096
+_READ = 1 << 20
+
+
+@dataclass(frozen=True)
+class Change:
+    line: int  # the input file's line, 1-based; 0 means the whole file
+    action: str  # one of ACTIONS
+    reason: str
+    categories: tuple[str, ...] = ()  # rule categories behind the change (rules.py)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "action": self.action,
+            "categories": list(self.categories),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class FixResult:
+    source: str
+    out: str
+    model: str
+    lines: int  # physical lines read
+    examples: int  # non-blank lines read
+    kept: int  # examples in the copy
+    written: bool  # False when no valid example was left (nothing written)
+    changes: list[Change]
+    sha256: str | None = None
+    remaining: list[Issue] = field(default_factory=list)  # file-wide rules the copy still breaks
+
+    def counts(self) -> dict[str, int]:
+        found = Counter(c.action for c in self.changes)
+        return {action: found[action] for action in ACTIONS if found[action]}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "written": self.written,
+            "file": self.source,
+            "out": self.out,
+            "model": self.model,
+            "lines": self.lines,
+            "examples": self.examples,
+            "kept": self.kept,
+            "sha256": self.sha256,
+            "counts": self.counts(),
+            "changes": [c.to_dict() for c in self.changes],
+            "remaining": [{"category": c, "message": m} for c, m in self.remaining],
+        }
+
+
+def trim_contents(obj: Any) -> list[str]:
+    """Strip leading/trailing whitespace from every string content of `obj`'s messages, in place;
+    returns the messages changed, as "message 2 (user)"."""
+    trimmed: list[str] = []
+    messages = obj.get("messages") if type(obj) is dict else None
+    if type(messages) is not list:
+        return trimmed
+    for number, message in enumerate(messages, 1):
+        if type(message) is not dict:
+            continue
+        content = message.get("content")
+        if type(content) is str:
+            stripped = content.strip()
+            if stripped != content:
+                message["content"] = stripped
+                role = message.get("role")
+                trimmed.append(f"message {number} ({role})" if type(role) is str else f"message {number}")
+    return trimmed
+
+
+def examine(raw: bytes, counter: TokenCounter) -> tuple[list[Issue], list[tuple[str, str]] | None, list[str]]:
+    """One non-blank line, trimmed, against every per-example error rule of the validator.
+
+    Returns (errors, turns, trimmed messages): turns is None when the example has errors."""
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError as exc:
+        return [("not_utf8", not_utf8_message(raw, exc))], None, []
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        return [("invalid_json", invalid_json_message(exc))], None, []
+    trimmed = trim_contents(obj)
+    checked = check_example(obj)
+    errors = [(c, m) for c, m in checked.issues if category_is_error(c)]
+    if errors or checked.turns is None:
+        return errors, None, trimmed
+    try:
+        tokens = counter.count_example(checked.turns)
+    except UnicodeEncodeError:
+        return [("bad_content", SURROGATE_MESSAGE)], None, trimmed
+    if tokens > counter.context_length:
+        return [("too_long", too_long_message(tokens, counter))], None, trimmed
+    return [], checked.turns, trimmed
+
+
+@dataclass
+class _Plan:
+    lines: int = 0
+    examples: int = 0
+    changes: list[Change] = field(default_factory=list)
+    dropped: set[int] = field(default_factory=set)
+    trimmed: dict[int, list[str]] = field(default_factory=dict)  # kept lines whose contents were trimmed
+
+    def drop(self, line: int, issues: list[Issue], trimmed: list[str]) -> None:
+        words = []
+        for category, message in issues:
+            if category == "empty_content" and any(message.startswith(t + " ") for t in trimmed):
+                message += " after trimming whitespace"
+            words.append(f"{category}: {message}")
+        categories = tuple(dict.fromkeys(c for c, _ in issues))
+        self.changes.append(Change(line, "dropped", "; ".join(words), categories))
+        self.dropped.add(line)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, Line]]:
+    number = 0
+    with open(path, "rb") as f:
+        for lines, _block, _carried in iter_blocks(f, 0, path.stat().st_size, MAX_LINE_BYTES):
+            for raw in lines:
+                number += 1
+                yield number, raw
+
+
+def _is_blank(raw: Line) -> bool:
+    return isinstance(raw, bytes) and (not raw or raw.isspace())
+
+
+def _plan(source: Path, counter: TokenCounter, dups: DuplicateFinder) -> _Plan:
+    plan = _Plan()
+    digests, numbers = array("Q"), array("Q")
+    for number, raw in _lines(source):
+        plan.lines = number
+        if _is_blank(raw):
+            plan.changes.append(Change(number, "removed", "blank line", ("blank_line",)))
+            continue
+        plan.examples += 1
+        if isinstance(raw, Oversize):
+            plan.drop(number, [("too_long", oversize_message(raw.length, MAX_LINE_BYTES))], [])
+            continue
+        errors, turns, trimmed = examine(raw, counter)
+        if turns is None:
+            plan.drop(number, errors, trimmed)
+            continue
+        if trimmed:
+            plan.trimmed[number] = trimmed
+        digests.append(int.from_bytes(example_key(turns), "big"))
+        numbers.append(number)
+        if len(numbers) >= _BATCH:
+            dups.add(digests, numbers, 0)
+            digests, numbers = array("Q"), array("Q")
+    dups.add(digests, numbers, 0)
+    _, pairs = dups.duplicates(sys.maxsize)
+    for line, original in pairs:
+        after = " after trimming whitespace" if plan.trimmed.pop(line, None) else ""
+        plan.changes.append(
+            Change(line, "dropped", f"duplicate: same example as line {original}{after}", ("duplicate",))
+        )
+        plan.dropped.add(line)
+    for line, messages in plan.trimmed.items():
+        plan.changes.append(
+            Change(line, "trimmed", "leading/trailing whitespace trimmed: " + ", ".join(messages))
+        )
+    return plan
+
+
+def _line_ends(path: Path) -> tuple[bool, int, bool]:
+    """(starts with a UTF-8 BOM, how many CRLF line ends, ends with a newline)."""
+    crlf = 0
+    last = b""
+    with open(path, "rb") as f:
+        bom = f.read(len(BOM)) == BOM
+        f.seek(0)
+        while block := f.read(_READ):
+            crlf += block.count(b"\r\n") + (last == b"\r" and block.startswith(b"\n"))
+            last = block[-1:]
+    return bom, crlf, last in (b"", b"\n")
+
+
+def _file_changes(source: Path, plan: _Plan) -> list[Change]:
+    bom, crlf, final_newline = _line_ends(source)
+    changes = []
+    if bom:
+        changes.append(Change(0, "normalised", "UTF-8 byte-order mark removed"))
+    if crlf:
+        changes.append(Change(0, "normalised", f"{crlf:,} CRLF line end(s) written as LF"))
+    last = plan.lines
+    if not final_newline and last and last not in plan.dropped:
+        changes.append(Change(last, "normalised", "newline added at the end of the last line"))
+    return changes
+
+
+def _check_target(source: Path, target: Path, force: bool) -> None:
+    if same_file(source, target):
+        raise UsageError(f"{target}: is the input file; write the cleaned copy to another --out")
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory; --out takes a file name")
+    if os.path.lexists(target) and not force:
+        raise UsageError(f"{target}: already exists; pass --force to replace it")
+    parent = target.parent
+    if not parent.is_dir():
+        if os.path.lexists(parent):
+            raise UsageError(f"{target}: cannot write: {parent} is not a directory")
+        raise UsageError(f"{target}: cannot write: no such directory {parent}")
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def _retrimmed(raw: bytes) -> bytes:
+    obj = json.loads(raw.decode())
+    trim_contents(obj)
+    return json.dumps(obj, ensure_ascii=False).encode()
+
+
+def fix_file(
+    path: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    model: str | ModelInfo | None = None,
+    force: bool = False,
+) -> FixResult:
+    """Write a cleaned copy of `path` to `out` (see the module) and report every change.
+
+    Raises UsageError for bad paths (`out` is `path`, exists without `force`, is a directory, its
+    directory is missing or not writable) and a one-line ToolkitError if reading or writing fails;
+    nothing is written then. When no valid example is left, nothing is written and the result says so
+    (`written` False)."""
+    source = check_input_file(path)
+    info = resolve_model(model)
+    target = Path(out)
+    _check_target(source, target, force)
+    counter = TokenCounter(info)
+    try:
+        before = _stamp(source)
+        with DuplicateFinder() as dups:
+            plan = _plan(source, counter, dups)
+        changes = sorted(plan.changes + _file_changes(source, plan), key=lambda c: c.line)
+    except OSError as exc:
+        raise file_error(exc, path, "read") from None
+    kept = plan.examples - len(plan.dropped)
+    result = FixResult(str(path), str(out), info.name, plan.lines, plan.examples, kept, False, changes)
+    if not kept:
+        return result
+
+    digest = hashlib.sha256()
+    size = 0
+    with atomic_write(target) as handle:
+        try:
+            for number, raw in _lines(source):
+                if number in plan.dropped or _is_blank(raw) or not isinstance(raw, bytes):
+                    continue
+                data = (_retrimmed(raw) if number in plan.trimmed else raw) + b"\n"
+                handle.write(data)
+                digest.update(data)
+                size += len(data)
+            if _stamp(source) != before:
+                raise ToolkitError(f"{path}: changed while it was being fixed; {out} was not written")
+        except OSError as exc:
+            if exc.filename is None or Path(exc.filename) != source:
+                raise
+            raise file_error(exc, path, "read") from None
+    remaining: list[Issue] = []
+    if kept < MIN_EXAMPLES:
+        remaining.append(
+            ("too_few_examples", f"{kept} example(s) left; fine-tuning needs at least {MIN_EXAMPLES}")
+        )
+    if size > MAX_FILE_BYTES:
+        remaining.append(("file_too_large", f"{size:,} bytes; the service takes files up to 512 MB"))
+    return FixResult(
+        str(path),
+        str(out),
+        info.name,
+        plan.lines,
+        plan.examples,
+        kept,
+        True,
+        changes,
+        digest.hexdigest(),
+        remaining,
+    )

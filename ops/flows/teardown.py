@@ -1,0 +1,288 @@
+"""Teardown: delete what the workflow created, in the order the service allows, resumably.
+
+Order: serverless endpoints first (billed hourly, and a deployed model cannot be deleted), waiting
+until the service no longer lists them; then fine-tuned models (if asked); then data assets this tool
+registered and the files it uploaded for them (if asked; never otherwise); then `pulumi destroy` (if
+asked). The plan is recomputed from the service on every run: a run that failed half way is finished
+by running it again, with nothing kept on the local disk (two teardowns at once cannot corrupt state
+that does not exist). Every phase waits for the one before it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.errors import AzureError
+from ops.azure.records import TOOL_TAG, DataAssetInfo, EndpointInfo
+from ops.azure.uris import stored_path
+from ops.concurrency import Outcome, batch_error, run_bounded
+from ops.flows import deploy
+from ops.polling import PollPolicy
+
+if TYPE_CHECKING:
+    from ops.app import App
+
+ENDPOINT_GONE_TIMEOUT = 1800.0
+UPLOADS = f"{TOOL_TAG}/data/"
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # endpoint | model | data | stack
+    name: str
+    version: str | None = None
+    detail: str = ""
+
+    def label(self) -> str:
+        what = {"endpoint": "endpoint", "model": "model", "data": "data asset", "stack": "Pulumi stack"}[
+            self.kind
+        ]
+        ref = f"{self.name}:{self.version}" if self.version else self.name
+        shown = "and the file foundry-ops uploaded for it" if self.kind == "data" else self.detail
+        return f"delete {what} {ref}" + (f" ({shown})" if shown else "")
+
+
+@dataclass
+class Plan:
+    scope: dict[str, str]
+    steps: list[Step] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    data: dict[str, DataAssetInfo] = field(default_factory=dict)  # by name:version, for their files
+
+
+@dataclass(frozen=True)
+class Options:
+    delete_models: bool = False
+    delete_data: bool = False
+    destroy_stack: str | None = None  # the stack to `pulumi destroy`
+    concurrency: int = 4
+    policy: PollPolicy = field(default_factory=PollPolicy)
+
+
+def build_plan(app: App, options: Options) -> Plan:
+    """What exists now and would be deleted, in the safe order, and what is kept."""
+    o = app.outputs
+    plan = Plan(
+        scope={
+            "subscription": o.subscription_id,
+            "resource group": o.resource_group_name,
+            "project": o.project_name,
+        }
+    )
+    jobs = [j for j in app.jobs.list() if j.tags.get(TOOL_TAG)]
+    for job in jobs:
+        if not job.terminal:
+            plan.notes.append(
+                f"job {job.name} is still {job.status}; it may register a model after this teardown "
+                f"(cancel it with `foundry-ops finetune cancel {job.name}`)"
+            )
+    model_names = sorted({j.output_model_name for j in jobs if j.output_model_name})
+    model_steps: list[Step] = []
+    doomed: set[tuple[str, str]] = set()
+    for name in model_names:
+        versions = app.assets.model_versions(name)
+        if options.delete_models:
+            model_steps += [Step("model", name, v.version) for v in versions]
+            doomed |= {(name, v.version) for v in versions}
+        elif versions:
+            plan.kept.append(
+                f"{len(versions)} fine-tuned model version(s) of {name} (--delete-models deletes them)"
+            )
+    for ep in app.endpoints.list():
+        serves = _model_of(ep)
+        if ep.tags.get(TOOL_TAG) or (serves is not None and serves in doomed):
+            plan.steps.append(Step("endpoint", ep.name, detail=f"serving {_fmt_model(serves, ep)}"))
+    plan.steps.extend(model_steps)
+    data = app.assets.tool_data()
+    if options.delete_data:
+        for asset in data:
+            plan.steps.append(Step("data", asset.name, asset.version))
+            plan.data[f"{asset.name}:{asset.version}"] = asset
+    elif data:
+        plan.kept.append(
+            f"{len(data)} data asset version(s) and their uploaded files (--delete-data deletes them)"
+        )
+    if options.destroy_stack:
+        plan.steps.append(Step("stack", options.destroy_stack, detail="pulumi destroy"))
+    else:
+        plan.kept.append("the infrastructure (hub, project, storage, key vault; --destroy-stack destroys it)")
+    return plan
+
+
+def _model_of(ep: EndpointInfo) -> tuple[str, str] | None:
+    if not ep.model_id or "/models/" not in ep.model_id:
+        return None
+    parts = ep.model_id.split("/models/", 1)[1].split("/")
+    return (parts[0], parts[2]) if len(parts) >= 3 else None
+
+
+def _fmt_model(model: tuple[str, str] | None, ep: EndpointInfo) -> str:
+    return f"{model[0]}:{model[1]}" if model else str(ep.model_id)
+
+
+def run(app: App, plan: Plan, options: Options) -> list[dict[str, Any]]:
+    """Phase by phase: deletions within a phase are independent and overlap up to the bound; a phase
+    with a failure stops the teardown before the next phase (which depends on it)."""
+    results: list[dict[str, Any]] = []
+    endpoints = [s for s in plan.steps if s.kind == "endpoint"]
+    if endpoints:
+        app.report.progress(
+            f"endpoint deletions: {len(endpoints)}, up to {min(options.concurrency, len(endpoints))} at a time ..."
+        )
+        labels = {s.name: s.label() for s in endpoints}
+        outcomes = deploy.delete(
+            app, [s.name for s in endpoints], concurrency=options.concurrency, policy=options.policy,
+            on_done=lambda o: _said(app, labels[o.item], o),
+        )  # fmt: skip
+        _collect(endpoints, outcomes, results, "endpoint deletions")
+        wait_endpoints_gone(app, [s.name for s in endpoints], options.policy)
+    models = [s for s in plan.steps if s.kind == "model"]
+    _phase(
+        app,
+        models,
+        options,
+        results,
+        "model deletions",
+        lambda s: app.assets.delete_model(s.name, str(s.version)),
+    )
+    _delete_empty_containers(
+        app, [s.name for s in models], app.assets.model_versions, app.assets.delete_model_container, options
+    )
+    data = [s for s in plan.steps if s.kind == "data"]
+    if data:
+        doomed = [plan.data[f"{s.name}:{s.version}"] for s in data]
+        files = FileKeeper(app, doomed)
+        _phase(
+            app,
+            data,
+            options,
+            results,
+            "data asset deletions",
+            lambda s: files.delete(plan.data[f"{s.name}:{s.version}"]),
+        )
+        results += files.results
+    _delete_empty_containers(
+        app, [s.name for s in data], app.assets.data_versions, app.assets.delete_data_container, options
+    )
+    for step in plan.steps:
+        if step.kind == "stack":
+            from ops.pulumi_cli import destroy
+
+            app.report.progress(f"running pulumi destroy on stack {step.name} ...")
+            destroy(step.name, lambda line: app.report.progress(f"  pulumi: {line}"))
+            results.append({"step": step.label(), "result": "destroyed"})
+    return results
+
+
+def _said(app: App, label: str, outcome: Outcome[Any, Any]) -> None:
+    if outcome.error is not None:
+        app.report.progress(f"  failed: {label}: {outcome.error.one_line()}")
+    else:
+        app.report.progress(f"  done: {label}")
+
+
+def _collect(
+    steps: list[Step], outcomes: list[Outcome[Any, bool]], results: list[dict[str, Any]], what: str
+) -> None:
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise batch_error(what, failed, len(steps))
+    for step, outcome in zip(steps, outcomes, strict=True):
+        results.append({"step": step.label(), "result": "deleted" if outcome.value else "already gone"})
+
+
+def _phase(
+    app: App, steps: list[Step], options: Options, results: list[dict[str, Any]], what: str,
+    delete: Callable[[Step], bool],
+) -> None:  # fmt: skip
+    if not steps:
+        return
+    app.report.progress(f"{what}: {len(steps)}, up to {min(options.concurrency, len(steps))} at a time ...")
+    outcomes = run_bounded(
+        steps, delete, concurrency=options.concurrency, on_done=lambda o: _said(app, o.item.label(), o)
+    )
+    _collect(steps, outcomes, results, what)
+
+
+def _delete_empty_containers(
+    app: App,
+    names: list[str],
+    versions: Callable[[str], list[Any]],
+    delete: Callable[[str], bool],
+    options: Options,
+) -> None:
+    """A model or data container goes once its last version has; another version keeps it."""
+    empty = [name for name in sorted(set(names)) if not versions(name)]
+    outcomes = run_bounded(empty, delete, concurrency=options.concurrency)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise batch_error("container deletions", failed, len(empty))
+
+
+class FileKeeper:
+    """Deletes a data asset's uploaded file before the asset (so a failure leaves the asset, and the next
+    run, pointing at it), whatever URI form the service answered with, unless an asset that stays still
+    uses it. A file that is not ours, or whose location cannot be read, is kept and reported."""
+
+    def __init__(self, app: App, doomed: list[DataAssetInfo]) -> None:
+        self.app = app
+        leaving = {(a.name, a.version) for a in doomed}
+        self.in_use = {_location(a.uri) for a in app.assets.tool_data() if (a.name, a.version) not in leaving}
+        self.results: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def delete(self, asset: DataAssetInfo) -> bool:
+        self._file(asset)
+        return self.app.assets.delete_data(asset.name, asset.version)
+
+    def _note(self, label: str, result: str) -> None:
+        with self._lock:
+            self.results.append({"step": label, "result": result})
+
+    def _file(self, asset: DataAssetInfo) -> None:
+        label = f"delete the uploaded file of {asset.name}:{asset.version}"
+        where = stored_path(asset.uri)
+        if where is None or where.datastore is None:
+            self._note(label, f"kept: unknown location {asset.uri!r}")
+            self.app.report.warn(
+                f"the file of {asset.name}:{asset.version} is kept: cannot read its location {asset.uri}"
+            )
+            return
+        if not where.path.startswith(UPLOADS):
+            self._note(label, f"kept: {where.path} was not uploaded by foundry-ops")
+            return
+        if (where.datastore.lower(), where.path) in self.in_use:
+            self._note(label, "kept: a data asset that stays still uses it")
+            return
+        store = self.app.assets.datastore(where.datastore)
+        secret = (
+            self.app.assets.datastore_secret(store.name)
+            if store.credential_kind not in ("None", "")
+            else None
+        )
+        gone = self.app.blobs.delete(store, where.path, secret)  # a failure fails this asset's step
+        self._note(label, f"deleted {where.path}" if gone else "already gone")
+
+
+def _location(uri: str) -> tuple[str, str] | None:
+    where = stored_path(uri)
+    return None if where is None or where.datastore is None else (where.datastore.lower(), where.path)
+
+
+def wait_endpoints_gone(app: App, names: list[str], policy: PollPolicy) -> None:
+    """The service finishes deleting after the operation; models can only go once it lists none of these."""
+    backoff = policy.backoff()
+    start = app.clock.now()
+    pending = set(names)
+    while True:
+        pending &= {e.name for e in app.endpoints.list()}
+        if not pending:
+            return
+        if app.clock.now() - start > ENDPOINT_GONE_TIMEOUT:
+            raise AzureError(f"endpoints still listed after deletion: {', '.join(sorted(pending))}")
+        app.report.progress(f"waiting for {len(pending)} endpoint(s) to disappear ...")
+        app.clock.sleep(backoff.next())

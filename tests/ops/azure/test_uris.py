@@ -1,0 +1,68 @@
+"""Data URIs in every form, checked on the forms the real service sent and answered (recorded traffic)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ops.azure.uris import StoredPath, short_uri, stored_path
+
+FIXTURE = (
+    Path(__file__).resolve().parents[2]
+    / "contract"
+    / "fixtures"
+    / "recordings"
+    / "data-version-put-uri-file.json"
+)
+
+
+def test_the_recorded_short_and_long_forms_name_the_same_blob() -> None:
+    recorded = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    sent = recorded["request"]["body"]["properties"]["dataUri"]
+    answered = recorded["response"]["body"]["properties"]["dataUri"]
+    assert sent != answered  # the service answers in another form than it was told
+    a, b = stored_path(sent), stored_path(answered)
+    assert a is not None and b is not None
+    assert (
+        (a.datastore, a.path)
+        == (b.datastore, b.path)
+        == (
+            "workspaceblobstore",
+            "LocalUpload/00000000000000000000000000000000/tmp_file.csv",
+        )
+    )
+    assert b.workspace == "00000"
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        (
+            "azureml://subscriptions/s/resourceGroups/rg/workspaces/ws/datastores/ds/paths/a/b%20c.jsonl",
+            StoredPath("a/b c.jsonl", datastore="ds", workspace="ws"),
+        ),
+        (
+            "https://acct.blob.core.windows.net/azureml-blobstore-1/foundry-ops/data/x.jsonl",
+            StoredPath("foundry-ops/data/x.jsonl", account="acct", container="azureml-blobstore-1"),
+        ),
+        (
+            "wasbs://c@acct.blob.core.chinacloudapi.cn/p/q.jsonl",
+            StoredPath("p/q.jsonl", account="acct", container="c"),
+        ),
+    ],
+)
+def test_other_forms(uri: str, expected: StoredPath) -> None:
+    assert stored_path(uri) == expected
+
+
+@pytest.mark.parametrize("uri", ["", "azureml:name:1", "file:///tmp/x.jsonl", "azureml://datastores/ds"])
+def test_forms_it_cannot_read_are_none(uri: str) -> None:
+    assert stored_path(uri) is None
+
+
+def test_short_uri_is_what_a_data_version_is_registered_with() -> None:
+    assert short_uri("workspaceblobstore", "foundry-ops/data/h/t.jsonl") == (
+        "azureml://datastores/workspaceblobstore/paths/foundry-ops/data/h/t.jsonl"
+    )

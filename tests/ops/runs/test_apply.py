@@ -1,0 +1,238 @@
+"""`run plan | apply | status` against the emulation: state read from Azure, idempotent, resumable, gated."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.emulator.stack import EmulatedStack
+from tests.ops.ml.helpers import FakeClock, Run, invoke, write_jsonl
+
+RUN = """\
+name: support-bot
+model: Phi-4-mini-instruct
+data: {{train: train.jsonl, validation: validation.jsonl}}
+hyperparameters: {{epochs: {epochs}, learningRate: 0.00002}}
+deploy: {{contentSafety: true, ttl: 8h}}
+smoke: [{{prompt: "My console won't turn on"}}]
+eval: {{data: heldout.jsonl, gate: {{metric: token_f1, min: {gate}}}{on_failure}}}
+"""
+
+
+def run_file(tmp_path: Path, *, epochs: int = 2, gate: float = 0.0, on_failure: str = "") -> Path:
+    write_jsonl(tmp_path / "train.jsonl", 30)
+    write_jsonl(tmp_path / "validation.jsonl", 12, "shipping")
+    write_jsonl(tmp_path / "heldout.jsonl", 5, "returns")
+    extra = f", onFailure: {on_failure}" if on_failure else ""
+    path = tmp_path / "support-bot.yaml"
+    path.write_text(RUN.format(epochs=epochs, gate=gate, on_failure=extra), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def cli(clock: FakeClock, *args: str) -> Run:
+    return invoke(*args, clock=clock)
+
+
+def states(run: Run) -> dict[str, str]:
+    return {s["name"]: s["state"] for s in run.json()["steps"]}
+
+
+def created(stack: EmulatedStack) -> dict[str, int]:
+    world = stack.emulator.world
+    return {k: world.created.get(k, 0) for k in ("jobs", "endpoints", "data_versions")}
+
+
+def test_plan_changes_nothing_and_apply_does_everything_once(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path)
+    plan = cli(clock, "run", "plan", str(path), "-o", "json")
+    assert plan.code == 0, plan
+    assert states(plan) == {
+        "validate": "done", "upload": "to do", "fine-tune": "to do", "wait": "to do", "deploy": "to do",
+        "content safety": "to do", "smoke": "to do", "eval gate": "to do", "expiry": "to do",
+    }  # fmt: skip
+    assert created(emulated_stack) == {"jobs": 0, "endpoints": 0, "data_versions": 0}
+
+    applied = cli(clock, "run", "apply", str(path), "--yes", "-o", "json")
+    assert applied.code == 0, applied
+    assert set(states(applied).values()) == {"done"}
+    status = applied.json()
+    assert status["job"]["status"] == "Completed" and status["endpoint"]["state"] == "Online"
+    assert status["endpoint"]["expires"].endswith("Z")
+    assert status["metrics"]["training_loss"]["value"] > 0 and status["metrics"]["gate"].startswith("passed:")
+    assert created(emulated_stack) == {"jobs": 1, "endpoints": 1, "data_versions": 2}
+
+    # the training curves next to the run file, a real PNG
+    png = tmp_path / "support-bot.outputs" / "loss.png"
+    header = png.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", header[16:24])
+    assert (width, height) == (800, 450)
+    saved = json.loads((tmp_path / "support-bot.outputs" / "status.json").read_text(encoding="utf-8"))
+    assert saved["name"] == "support-bot"
+
+    before = len(emulated_stack.emulator.requests)
+    again = cli(clock, "run", "apply", str(path), "--yes", "-o", "json")
+    assert again.code == 0, again
+    assert "nothing to apply" in again.err
+    assert created(emulated_stack) == {"jobs": 1, "endpoints": 1, "data_versions": 2}  # a no-op
+    writes = [
+        r for r in emulated_stack.emulator.requests[before:] if r["method"] in ("PUT", "PATCH", "DELETE")
+    ]
+    assert writes == []
+
+    status_run = cli(clock, "run", "status", str(path), "-o", "json")
+    assert {"name", "steps", "job", "endpoint", "metrics"} <= set(status_run.json())
+
+
+def test_an_interrupted_apply_resumes_where_azure_says(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path)
+    clock.interrupt_after = 2  # Ctrl-C while waiting for the job
+    stopped = cli(clock, "run", "apply", str(path), "--yes")
+    assert stopped.code == 130, stopped
+    assert "keeps running" in stopped.err
+    clock.interrupt_after = None
+    plan = cli(clock, "run", "plan", str(path), "-o", "json")
+    assert states(plan)["upload"] == "done" and states(plan)["fine-tune"] == "done"
+    resumed = cli(clock, "run", "apply", str(path), "--yes", "-o", "json")
+    assert resumed.code == 0, resumed
+    assert created(emulated_stack) == {"jobs": 1, "endpoints": 1, "data_versions": 2}
+
+
+def test_no_wait_submits_and_a_later_apply_continues(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path)
+    first = cli(clock, "run", "apply", str(path), "--yes", "--no-wait", "-o", "json")
+    assert first.code == 0, first
+    assert states(first)["wait"] == "running" and states(first)["deploy"] == "to do"
+    second = cli(clock, "run", "apply", str(path), "--yes", "-o", "json")
+    assert second.code == 0 and set(states(second).values()) == {"done"}
+    assert created(emulated_stack)["jobs"] == 1
+
+
+def test_a_changed_hyperparameter_makes_a_new_job_and_replaces_the_endpoint_after_its_checks(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path)
+    old = cli(clock, "run", "apply", str(path), "--yes", "-o", "json").json()
+    run_file(tmp_path, epochs=3)
+    plan = cli(clock, "run", "plan", str(path), "-o", "json")
+    assert states(plan)["fine-tune"] == "changed"
+    assert old["endpoint"]["name"] in next(s["detail"] for s in plan.json()["steps"] if s["name"] == "deploy")
+    new = cli(clock, "run", "apply", str(path), "--yes", "-o", "json")
+    assert new.code == 0, new
+    assert new.json()["job"]["name"] != old["job"]["name"]
+    endpoints = {name for (_, name) in emulated_stack.emulator.world.endpoints}
+    assert endpoints == {new.json()["endpoint"]["name"]}  # the old one went once the new one passed
+    assert created(emulated_stack) == {"jobs": 2, "endpoints": 2, "data_versions": 2}  # same data
+
+
+def test_a_failing_gate_deletes_the_new_endpoint_and_is_not_retried(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path, gate=0.99)
+    failed = cli(clock, "run", "apply", str(path), "--yes")
+    assert failed.code == 1, failed
+    error = [line for line in failed.err.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and "eval gate failed: token_f1" in error[0] and "it was deleted" in error[0]
+    assert emulated_stack.emulator.world.endpoints == {}
+    again = cli(clock, "run", "apply", str(path), "--yes")
+    assert again.code == 1 and "failed before" in again.err and "not deployed again" in again.err
+    assert created(emulated_stack)["endpoints"] == 1  # not redeployed on every reconcile
+    plan = cli(clock, "run", "plan", str(path), "-o", "json")
+    assert states(plan)["eval gate"] == "failed"
+
+
+def test_a_failing_gate_with_keep_leaves_the_endpoint_marked(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path, gate=0.99, on_failure="keep")
+    failed = cli(clock, "run", "apply", str(path), "--yes")
+    assert failed.code == 1 and "is kept, marked failed" in failed.err
+    (endpoint,) = emulated_stack.emulator.world.endpoints.values()
+    assert endpoint["tags"]["foundry-ops-gate"].startswith("failed:")
+
+
+def test_expiry_then_reap_then_the_run_stays_retired(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path)
+    applied = cli(clock, "run", "apply", str(path), "--yes", "-o", "json")
+    name = applied.json()["endpoint"]["name"]
+    early = cli(clock, "deploy", "reap", "--yes", "-o", "json")
+    assert early.code == 0 and early.json() == [] and "no endpoint" in early.err
+    listed = cli(clock, "deploy", "list", "-o", "json").json()
+    assert listed[0]["expires"] and listed[0]["hours_billed"] == 1
+    clock.t += 9 * 3600  # past the 8 h ttl
+    reaped = cli(clock, "deploy", "reap", "--yes", "-o", "json")
+    assert reaped.code == 0, reaped
+    assert [r["name"] for r in reaped.json()] == [name] and reaped.json()[0]["deleted"] is True
+    assert f"{name}: expired" in reaped.err
+    assert emulated_stack.emulator.world.endpoints == {}
+    plan = cli(clock, "run", "plan", str(path), "-o", "json")
+    assert states(plan)["deploy"] == "done" and "retired" in plan.json()["steps"][4]["detail"]
+    again = cli(clock, "run", "apply", str(path), "--yes", "-o", "json")
+    assert again.code == 0 and emulated_stack.emulator.world.endpoints == {}  # not resurrected
+
+
+def test_reap_never_touches_an_endpoint_it_did_not_create(
+    emulated_stack: EmulatedStack, clock: FakeClock
+) -> None:
+    from tests.ops.arm.helpers import deploy_endpoint
+
+    deploy_endpoint(emulated_stack.emulator, "theirs", tags={"foundry-ops-expires": "2000-01-01T00:00:00Z"})
+    reaped = cli(clock, "deploy", "reap", "--yes", "-o", "json")
+    assert reaped.code == 0 and reaped.json() == []
+    assert {name for (_, name) in emulated_stack.emulator.world.endpoints} == {"theirs"}
+
+
+def test_a_run_for_other_stacks_is_refused_on_this_one(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    from tests.ops.ml.helpers import CliRunner
+    from tests.ops.ml.helpers import cli as root
+
+    path = run_file(tmp_path)
+    (tmp_path / "Pulumi.yaml").write_text("name: foundry-phi\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "stacks").mkdir()
+    for stack in ("dev", "prod"):
+        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text("config: {}\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "stacks: [dev]\n", encoding="utf-8")
+    from ops.app import App
+
+    app = App(clock=clock, stack="prod", outputs_file=emulated_stack.outputs_file)
+    result = CliRunner().invoke(root, ["run", "plan", str(path)], obj=app)
+    assert result.exit_code == 2
+    assert "run support-bot is not for stack prod" in result.stderr
+
+
+def test_bad_run_files_list_every_problem(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "name: Bad Name\nmodel: Phi-9\nlerningRate: 1\ndata: {train: nope.jsonl}\n", encoding="utf-8"
+    )
+    result = cli(clock, "run", "plan", str(path))
+    assert result.code == 2
+    lines = result.err.splitlines()
+    assert lines[0].startswith(f"Error: {path}: ") and "problems in the run file" in lines[0]
+    assert any(f"{path}:3:" in line and "lerningRate" in line for line in lines[1:])
+    assert "Traceback" not in result.err
+
+
+def run_metrics(clock: FakeClock, job: str, *args: str) -> Any:
+    return cli(clock, "finetune", "metrics", job, *args)
