@@ -8,6 +8,7 @@ clock and a recording reporter here, product code has no module globals to patch
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
@@ -74,6 +75,7 @@ class App:
     clock: Clock = field(default_factory=SystemClock)
     assume_yes: bool = False
     debug: bool = False
+    _undo: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @cached_property
     def cloud(self) -> CloudSettings:
@@ -103,6 +105,10 @@ class App:
     def credential(self) -> TokenCredential:
         from core.credential import build_credential
 
+        if self.debug:
+            from core.sdk_logs import show_sign_in
+
+            self._undo.append(show_sign_in(self.report.debug))
         return build_credential(self.cloud)
 
     @cached_property
@@ -175,3 +181,5 @@ class App:
             closer = getattr(client, "close", None)
             if callable(closer):
                 closer()
+        while self._undo:
+            self._undo.pop()()

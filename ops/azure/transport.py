@@ -28,7 +28,6 @@ from ops.polling import Clock, PollPolicy
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
     from azure.core.pipeline import PipelineRequest, PipelineResponse
-    from azure.core.polling import LROPoller
     from azure.core.rest import HttpResponse
 
 Sink = Callable[[str], None]
@@ -314,7 +313,10 @@ class Transport:
 class Operation:
     """A long-running operation whose outcome leaves as core.errors: an operation that ended Failed or
     Canceled is a JobFailedError (exit 3) with the service's error; a poll that could not be made after
-    its retries is a TransientError (the operation may still be going on)."""
+    its retries is a TransientError (the operation may still be going on).
+
+    The polling runs in the calling thread (azure-core's polling method, driven directly rather than
+    through LROPoller's background thread): every wait is on the App's clock, and Ctrl-C stops it at once."""
 
     def __init__(
         self,
@@ -329,7 +331,6 @@ class Operation:
         self.policy = policy
         self.what = what
         self.failure = failure  # the error an operation that ended Failed is (default JobFailedError)
-        self.poller: LROPoller[Any] | None = None
 
     @property
     def status_code(self) -> int:
@@ -338,21 +339,20 @@ class Operation:
     def result(self) -> HttpResponse | None:
         from azure.core.exceptions import AzureError as SdkError
         from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
-        from azure.core.polling import LROPoller
 
         from core.errors import JobFailedError
         from ops.azure.errors import error_body, error_text
 
-        self.poller = LROPoller(
-            self.client, self.first, lambda final: final.http_response, _policy_polling(self.policy)
-        )
+        polling = _policy_polling(self.policy)
         try:
-            result: HttpResponse | None = self.poller.result()
+            polling.initialize(self.client, self.first, lambda final: final.http_response)
+            polling.run()
+            result: HttpResponse | None = polling.resource()
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise unreachable(self.what, exc, "") from None
         except HttpResponseError as exc:
             response = exc.response
-            status = str(self.poller.status() or "")
+            status = str(polling.status() or "")
             if response is not None and int(response.status_code or 0) in TRANSIENT:
                 # a poll that was throttled or failed past the retries: the operation is not known to fail
                 raise service_error(response, self.what) from None

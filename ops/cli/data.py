@@ -70,6 +70,7 @@ class DataGroup(click.Group):
 
 
 @click.group(cls=DataGroup)
+@global_options
 def data() -> None:
     """Validate, profile, fix, split, estimate and upload chat JSONL training data.
 

@@ -29,6 +29,7 @@ ENDPOINT_COLUMNS = ("name", "model", "state", "content_safety", "created", "expi
 
 
 @click.group(help="Deploy fine-tuned models as serverless endpoints; list, show, delete, keys, reap.")
+@global_options
 def deploy() -> None:
     pass
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 @click.group(help="Send chat completions to a deployed endpoint.")
+@global_options
 def endpoint() -> None:
     pass
 

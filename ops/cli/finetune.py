@@ -34,6 +34,7 @@ JOB_COLUMNS = ("name", "status", "model", "output_model", "created")
 
 
 @click.group(help="Submit, list, show, wait for and cancel fine-tuning jobs; read their training metrics.")
+@global_options
 def finetune() -> None:
     pass
 
@@ -113,6 +114,7 @@ def submit(
           --train support-train:3f2a9c01b2de --validation support-valid:0aa1b2c3d4e5
     """
     from ops.flows import finetune as flow
+    from ops.flows.hyperparameters import Hyperparameters
 
     request = flow.SubmitRequest(
         model=model,
@@ -120,9 +122,7 @@ def submit(
         train=train,
         validation=validation,
         validation_fraction=validation_fraction,
-        hyperparameters=flow.Hyperparameters(
-            epochs=epochs, learning_rate=learning_rate, batch_size=batch_size
-        ),
+        hyperparameters=Hyperparameters(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size),
         mode=mode,
         suffix=suffix,
         new=new,
@@ -269,7 +269,7 @@ def _render(app: App, data: dict[str, Any]) -> None:
 
 
 def job_dict(job: JobInfo) -> dict[str, Any]:
-    from ops.flows import finetune as flow
+    from ops.flows.hyperparameters import shown_hyperparameters
 
     return {
         "name": job.name,
@@ -281,7 +281,7 @@ def job_dict(job: JobInfo) -> dict[str, Any]:
         "output_model": job.output_model_name,
         "training_data": job.training_data,
         "validation_data": job.validation_data,
-        "hyperparameters": flow.shown_hyperparameters(job.hyperparameters),
+        "hyperparameters": shown_hyperparameters(job.hyperparameters),
         "compute": job.compute,
         "created": iso_z(job.created),
     }

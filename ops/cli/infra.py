@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 @click.group()
+@global_options
 def infra() -> None:
     """Offline views of the Pulumi program (plan under the mock engine)."""
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 @click.group(help="Which Phi models can be fine-tuned how and where.")
+@global_options
 def models() -> None:
     pass
 

@@ -30,6 +30,7 @@ FILE = click.argument("file", type=PathType(dir_okay=False))
 
 
 @click.group(help="Fine-tuning runs declared in files (runs/*.yaml): plan, apply, status.")
+@global_options
 def run() -> None:
     pass
 
@@ -120,9 +121,11 @@ def apply(
             app.report.progress(f"  {step.name}: {step.state} ({step.detail})")
     confirm(app, f"Apply run {run_file.name} to project {app.outputs.project_name}?")
     where = outputs_dir or run_file.source.parent / f"{run_file.name}.outputs"
-    options = flow.ApplyOptions(wait=wait, timeout=timeout, policy=policy, outputs_dir=where)
-    state = flow.apply(app, run_file, options)
-    flow.write_status(state, where)
+    from ops.flows import run_apply
+
+    options = run_apply.ApplyOptions(wait=wait, timeout=timeout, policy=policy, outputs_dir=where)
+    state = run_apply.apply(app, run_file, options)
+    run_apply.write_status(state, where)
     _render(app, state)
 
 

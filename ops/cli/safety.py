@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 @click.group("content-safety", help="Show or set content safety on a serverless endpoint.")
+@global_options
 def content_safety() -> None:
     pass
 

@@ -1,4 +1,5 @@
-"""Fine-tuning runs declared in files: plan (what would change), apply (do it), status (how it stands).
+"""Fine-tuning runs declared in files: the state of a run, step by step (plan and status show it;
+ops/flows/run_apply.py changes it).
 
 State is read from the cloud, never from a local file (a pipeline runner has no memory between runs):
 - data: assets `<run>-train` / `<run>-validation` at the version the files' sha256 gives;
@@ -15,17 +16,15 @@ replaces the run's old one only after it passes its smoke test and gate.
 
 from __future__ import annotations
 
-import json
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import DataError, JobFailedError, ToolkitError, UsageError
+from core.errors import ToolkitError, UsageError
 from ops.azure.records import EndpointInfo, JobInfo
-from ops.flows import deploy, finetune, safety, training
+from ops.flows import deploy, finetune, training
+from ops.flows.hyperparameters import Hyperparameters, shown_hyperparameters
 from ops.flows.naming import data_version, digest, file_sha256
-from ops.polling import DEFAULT_POLICY, PollPolicy
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -113,7 +112,7 @@ class RunState:
                 "name": self.planned.name if self.planned else self.job.name if self.job else None,
                 "status": self.job.status if self.job else None,
                 "base_model": self.planned.base.uri if self.planned else None,
-                "hyperparameters": finetune.shown_hyperparameters(self.planned.hyperparameters) if self.planned else {},
+                "hyperparameters": shown_hyperparameters(self.planned.hyperparameters) if self.planned else {},
             },
             "endpoint": None if self.endpoint is None else {
                 "name": self.endpoint.name,
@@ -180,14 +179,14 @@ def assess(app: App, run: RunFile, workdir: Path) -> RunState:
         j for j in app.jobs.list() if j.tags.get("run") == run.name and j.name != planned.name
     ]
     _assess_job(state)
-    _find_model(app, state)
+    find_model(app, state)
     _assess_endpoint(app, run, state)
     if state.job is not None:
         state.metrics = _metrics(app, state)
     return state
 
 
-def _find_model(app: App, state: RunState) -> None:
+def find_model(app: App, state: RunState) -> None:
     """The model version a completed job registered, with its tags (verdicts and retirement live there)."""
     job = state.job
     if job is None or job.status != "Completed" or not job.output_model_name:
@@ -199,9 +198,9 @@ def _find_model(app: App, state: RunState) -> None:
         state.model_tags = mine[-1].tags
 
 
-def _hyperparameters(run: RunFile) -> finetune.Hyperparameters:
+def _hyperparameters(run: RunFile) -> Hyperparameters:
     h = run.hyperparameters
-    hyper = finetune.Hyperparameters(epochs=h.epochs, learning_rate=h.learning_rate, batch_size=h.batch_size)
+    hyper = Hyperparameters(epochs=h.epochs, learning_rate=h.learning_rate, batch_size=h.batch_size)
     hyper.check(force=run.force)
     return hyper
 
@@ -379,218 +378,3 @@ def _metrics(app: App, state: RunState) -> dict[str, Any]:
     if recorded(state, GATE_TAG):
         found["gate"] = recorded(state, GATE_TAG)
     return found
-
-
-# --- apply ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ApplyOptions:
-    wait: bool = True
-    timeout: float | None = None
-    policy: PollPolicy = field(default_factory=lambda: DEFAULT_POLICY)
-    outputs_dir: Path | None = None
-
-
-def apply(app: App, run: RunFile, options: ApplyOptions) -> RunState:
-    """Do what the plan says, in order (see module doc); returns the state after it."""
-    with tempfile.TemporaryDirectory(prefix="foundry-run-") as tmp:
-        state = assess(app, run, Path(tmp))
-        if state.step("validate").state == FAILED:
-            raise DataError(
-                f"{run.source}: the run's data does not validate",
-                details=tuple(state.step("validate").detail.split("; ")),
-            )
-        assert state.planned is not None
-        info = state.planned.info
-        for part in state.parts:
-            if state.step("upload").state != DONE:
-                from ops.flows.upload import register_file
-
-                register_file(
-                    app,
-                    part.path,
-                    part.asset,
-                    model=info.name,
-                    validation=part.validation,
-                    source_name=part.source,
-                )
-    planned = state.planned
-    if state.job is None:
-        state.job = finetune.submit_planned(app, planned, tags={"run": run.name}).job
-    job = state.job
-    if not job.terminal:
-        if not options.wait:
-            app.report.progress(f"job {job.name} is {job.status}; apply again to continue once it completes")
-            return _refresh(app, run)
-        resume = f"foundry-ops run apply {run.source}"
-        job = state.job = finetune.wait(
-            app, job.name, timeout=options.timeout, policy=options.policy, resume=resume
-        )
-    if job.failed:
-        raise JobFailedError(
-            f"job {job.name} ended {job.status}: {finetune.job_error(app, job.name) or 'no message'}"
-        )
-    _find_model(app, state)
-    _save_outputs(app, run, job, options)
-    if run.deploy is None or (state.endpoint is None and state.model_tags.get(deploy.RETIRED_TAG)):
-        return _refresh(app, run)
-    for kind, tag, label in (("smoke", SMOKE_TAG, "smoke test"), ("eval", GATE_TAG, "eval gate")):
-        declared = run.smoke if kind == "smoke" else run.eval
-        verdict = recorded(state, tag) if declared else ""
-        if state.endpoint is None and verdict.startswith(f"failed:{checks_digest(run, kind)}"):
-            raise GateFailed(
-                f"run {run.name}: the {label} of job {planned.name}'s model failed before "
-                f"({verdict.split(' ', 1)[-1]}); it is not deployed again",
-                hint="change the run file (data, hyperparameters or the checks) to try again",
-            )
-    endpoint = _deploy(app, run, state, options)
-    _check(app, run, endpoint, state, options)
-    for old in state.previous:
-        app.report.progress(f"replacing {old.name}: the new endpoint {endpoint.name} passed its checks")
-        deploy.delete_or_fail(app, [old.name], concurrency=1, policy=options.policy)
-    return _refresh(app, run)
-
-
-def _refresh(app: App, run: RunFile) -> RunState:
-    with tempfile.TemporaryDirectory(prefix="foundry-run-") as tmp:
-        return assess(app, run, Path(tmp))
-
-
-def _deploy(app: App, run: RunFile, state: RunState, options: ApplyOptions) -> EndpointInfo:
-    assert run.deploy is not None and state.planned is not None
-    endpoint = state.endpoint
-    if run.deploy.name and any(e.name == run.deploy.name for e in state.previous):
-        raise UsageError(
-            f"deploy.name {run.deploy.name} is taken by this run's endpoint for an older job; a changed run "
-            "needs a new endpoint before the old one goes",
-            hint="remove deploy.name from the run file (names are derived), or delete the old endpoint first",
-        )
-    ttl = deploy.parse_duration(run.deploy.ttl) if run.deploy.ttl else None
-    if endpoint is None or endpoint.failed or not endpoint.provisioned:
-        request = deploy.DeployRequest(
-            job=state.planned.name,
-            name=run.deploy.name,
-            content_safety=endpoint.content_safety != "Disabled" if endpoint else run.deploy.content_safety,
-            wait=True,
-            ttl=ttl,
-            tags={RUN_TAG: run.name},
-        )
-        endpoint = deploy.create(app, request, options.policy).endpoint
-    want = run.deploy.content_safety
-    if (endpoint.content_safety or "Enabled") != ("Enabled" if want else "Disabled"):
-        app.report.progress(
-            f"setting content safety of {endpoint.name} to {'Enabled' if want else 'Disabled'} ..."
-        )
-        safety.set_status(app, endpoint.name, want, options.policy)
-        endpoint = app.endpoints.get(endpoint.name)
-    if ttl is not None and not endpoint.tags.get(deploy.EXPIRES_TAG):
-        endpoint = app.endpoints.set_tags(
-            endpoint.name, {**endpoint.tags, deploy.EXPIRES_TAG: deploy.iso(app.clock.utcnow() + ttl)}
-        )
-    return endpoint
-
-
-def _check(app: App, run: RunFile, endpoint: EndpointInfo, state: RunState, options: ApplyOptions) -> None:
-    """Smoke test, then eval gate; each verdict is recorded on the endpoint; a failure takes the
-    endpoint out of service as the file says (deleted by default) and fails the apply."""
-    from ops.flows import chat
-
-    if run.smoke and not _passed(endpoint, SMOKE_TAG, checks_digest(run, "smoke")):
-        to = chat.target(app, endpoint.name)
-        failures = []
-        for test in run.smoke:
-            try:
-                result = app.inference.chat(
-                    to.uri, to.key, chat.user_prompt(test.prompt, test.system), max_tokens=256
-                )
-            except ToolkitError as exc:
-                failures.append(f"{test.prompt!r}: {exc.one_line()}")
-                continue
-            if result.filtered or not (result.text or "").strip():
-                failures.append(
-                    f"{test.prompt!r}: {'blocked by the content filter' if result.filtered else 'no answer'}"
-                )
-        verdict = "passed" if not failures else "failed"
-        endpoint = _record(
-            app,
-            endpoint,
-            state,
-            SMOKE_TAG,
-            f"{verdict}:{checks_digest(run, 'smoke')} {len(run.smoke) - len(failures)}/{len(run.smoke)}",
-        )
-        if failures:
-            _out_of_service(app, run, endpoint, options, f"smoke test failed: {failures[0]}", failures)
-        app.report.progress(f"smoke test passed: {len(run.smoke)} prompt(s) answered")
-    if run.eval is not None and not _passed(endpoint, GATE_TAG, checks_digest(run, "eval")):
-        from ops.flows.evaluate import evaluate
-
-        evaluation = evaluate(
-            app, endpoint.name, run.eval.data, baseline=run.eval.baseline, limit=run.eval.limit
-        )
-        evaluation.raise_failure()
-        score = evaluation.scores[endpoint.name]
-        gate = run.eval.gate
-        if gate is None:
-            _record(app, endpoint, state, GATE_TAG, f"passed:{checks_digest(run, 'eval')} no-gate")
-            return
-        value = score.get(gate.metric)
-        ok = value is not None and value >= gate.min
-        shown = "n/a" if value is None else f"{value:.3f}"
-        verdict = f"{'passed' if ok else 'failed'}:{checks_digest(run, 'eval')} {gate.metric}={shown}{'>=' if ok else '<'}{gate.min:g}"
-        endpoint = _record(app, endpoint, state, GATE_TAG, verdict)
-        if not ok:
-            _out_of_service(
-                app, run, endpoint, options, f"eval gate failed: {gate.metric} {shown} < {gate.min:g}", ()
-            )
-        app.report.progress(f"eval gate passed: {gate.metric} {shown} >= {gate.min:g}")
-
-
-def _passed(endpoint: EndpointInfo, tag: str, checks: str) -> bool:
-    return endpoint.tags.get(tag, "").startswith(f"passed:{checks}")
-
-
-def _record(app: App, endpoint: EndpointInfo, state: RunState, tag: str, verdict: str) -> EndpointInfo:
-    """On the endpoint (for status), and on the model version (it outlives an endpoint a failed check
-    deletes, so the next apply knows not to deploy it again)."""
-    verdict = verdict[:256]
-    if state.model is not None:
-        state.model_tags = {**state.model_tags, tag: verdict}
-        app.assets.set_model_tags(*state.model, state.model_tags)
-    return app.endpoints.set_tags(endpoint.name, {**endpoint.tags, tag: verdict})
-
-
-def _out_of_service(
-    app: App, run: RunFile, endpoint: EndpointInfo, options: ApplyOptions, why: str, details: Any
-) -> None:
-    on_failure = run.eval.on_failure if run.eval else "delete"
-    if on_failure == "delete":
-        app.report.progress(
-            f"{why}; deleting {endpoint.name} (the run's earlier endpoint, if any, keeps serving)"
-        )
-        deploy.delete_or_fail(app, [endpoint.name], concurrency=1, policy=options.policy)
-        kept = "it was deleted"
-    else:
-        kept = f"{endpoint.name} is kept, marked failed; the run's earlier endpoint keeps serving"
-    raise GateFailed(f"run {run.name}: {why}; {kept}", details=tuple(details))
-
-
-def _save_outputs(app: App, run: RunFile, job: JobInfo, options: ApplyOptions) -> None:
-    """The training curves next to the run file: `<dir>/<run>.outputs/loss.png` and metrics.json."""
-    where = options.outputs_dir or run.source.parent / f"{run.name}.outputs"
-    try:
-        curves = training.metrics(app, job.name)
-    except ToolkitError as exc:
-        app.report.warn(f"no training metrics for {job.name}: {exc.one_line()}")
-        return
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        (where / "metrics.json").write_text(json.dumps(curves.to_dict(), indent=2), encoding="utf-8")
-        if curves.train_loss or curves.valid_loss:
-            training.plot(curves, where / "loss.png", title=f"{run.name}: {job.name}")
-            app.report.progress(f"training curves: {where / 'loss.png'}")
-    except OSError as exc:
-        app.report.warn(f"cannot write the run's outputs to {where}: {exc.strerror or exc}")
-
-
-def write_status(state: RunState, where: Path) -> None:
-    where.mkdir(parents=True, exist_ok=True)
-    (where / "status.json").write_text(json.dumps(state.to_dict(), indent=2, default=str), encoding="utf-8")

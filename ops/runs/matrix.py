@@ -32,11 +32,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
 from core.stacks import StackFileError, stack_dir, stack_names
 from ops.runs.schema import Problem, RunFile, RunFileError, load_run_file
+from ops.runs.yaml_lines import top_level_key_line
 
 RUNS_DIR = "runs"
 
@@ -110,7 +109,9 @@ def load_runs(root: Path, stacks_dir: Path | None = None) -> list[RunFile]:
                 f"name {run.name!r} is already the name of {_relative(root, first[run.name].source)}; "
                 "run names must be unique (they name what the run creates in Azure)"
             )
-            errors.append(RunFileError(shown, [Problem(shown, _key_line(run.source, "name"), message)]))
+            errors.append(
+                RunFileError(shown, [Problem(shown, top_level_key_line(run.source, "name"), message)])
+            )
         else:
             first[run.name] = run
     if errors:
@@ -217,16 +218,6 @@ def _shown(root: Path, path: Path) -> str:
         return os.path.relpath(path, Path.cwd()) if path.is_relative_to(Path.cwd()) else str(path)
     except ValueError:
         return str(path)
-
-
-def _key_line(path: Path, key: str) -> int | None:
-    """The line of a top-level key of a (valid) run file."""
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in reversed(node.value):
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return int(key_node.start_mark.line) + 1
-    return None
 
 
 def _annotate(root: Path, problems: Iterable[Problem]) -> None:

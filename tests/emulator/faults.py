@@ -8,6 +8,7 @@ Kinds (the `kind` field):
 - "delay": sleep `seconds` before processing.
 - "lro_fail": the next long-running operation started by a matching request ends Failed with `message`.
 - "job_fail": a job created by a matching request ends Failed with `message` instead of Completed.
+- "replay": answer `status` with `body` and `headers` verbatim (a recorded real answer: tests/contract).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("status", "reset", "reset_after", "delay", "lro_fail", "job_fail")
+KINDS = ("status", "reset", "reset_after", "delay", "lro_fail", "job_fail", "replay")
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Fault:
     seconds: float = 0.0
     code: str | None = None
     message: str = "injected fault"
+    body: Any = None  # replay: the answer's JSON body
+    headers: dict[str, str] = field(default_factory=dict)  # replay: the answer's headers
     fired: int = 0
     _pattern: re.Pattern[str] = field(init=False, repr=False)
 

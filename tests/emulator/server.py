@@ -22,7 +22,7 @@ from tests.emulator.http import ApiError, Request, Response, Router
 from tests.emulator.routes import build_router
 from tests.emulator.routes.arm import seed_workspaces
 from tests.emulator.routes.authorization import seed_role_assignments
-from tests.emulator.routes.common import Context
+from tests.emulator.routes.common import Context, require_token
 from tests.emulator.routes.registry import seed_registry
 from tests.emulator.state import Scenario, Settings, World
 
@@ -236,7 +236,9 @@ class Emulator:
         fault = (
             None
             if control
-            else self.faults.take(request.method, request.path, ("status", "reset", "delay", "reset_after"))
+            else self.faults.take(
+                request.method, request.path, ("status", "reset", "delay", "reset_after", "replay")
+            )
         )
         if fault is not None:
             entry["fault"] = fault.kind
@@ -244,6 +246,11 @@ class Emulator:
                 raise _Reset
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
+            if fault.kind == "replay":
+                require_token(self.ctx, request)  # a recorded answer still needs a signed-in caller
+                return Response(
+                    fault.status, fault.body, {"Content-Type": "application/json", **fault.headers}
+                )
             if fault.kind == "status":
                 headers = {} if fault.retry_after is None else {"Retry-After": _seconds(fault.retry_after)}
                 code = fault.code or {

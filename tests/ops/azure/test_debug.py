@@ -46,6 +46,7 @@ def test_debug_shows_every_request_and_no_secret(
         "/serverlessEndpoints/bot?" in line and "-> 200" in line and "(retry 1)" in line for line in lines
     )
     assert any(line.startswith(f"debug: POST {uri}/v1/chat/completions -> 200") for line in lines)
+    assert any(line.startswith("debug: azure.identity") for line in lines)  # which credential signed in
     keys = azure_emulator.world.endpoints[("proj-foundry-dev", "bot")]["_keys"]
     secrets = [
         keys["primaryKey"],
