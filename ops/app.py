@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -66,16 +65,27 @@ class StderrReporter:
             self.progress(text)
 
 
-@dataclass
 class App:
-    stack: str | None = None
-    outputs_file: Path | None = None
-    cloud_name: str | None = None
-    report: Reporter = field(default_factory=StderrReporter)
-    clock: Clock = field(default_factory=SystemClock)
-    assume_yes: bool = False
-    debug: bool = False
-    _undo: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    """A plain class, not a dataclass: it is built on every start-up, `--help` included."""
+
+    def __init__(
+        self,
+        stack: str | None = None,
+        outputs_file: Path | None = None,
+        cloud_name: str | None = None,
+        report: Reporter | None = None,
+        clock: Clock | None = None,
+        assume_yes: bool = False,
+        debug: bool = False,
+    ) -> None:
+        self.stack = stack
+        self.outputs_file = outputs_file
+        self.cloud_name = cloud_name
+        self.report: Reporter = report if report is not None else StderrReporter()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.assume_yes = assume_yes
+        self.debug = debug
+        self._undo: list[Callable[[], None]] = []
 
     @cached_property
     def cloud(self) -> CloudSettings:

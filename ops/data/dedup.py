@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import shutil
-import tempfile
 from array import array
 from collections.abc import Callable, Iterator
 from typing import Self
@@ -50,6 +48,8 @@ class SpillingBuckets:
 
     def _spill(self) -> None:
         if self._dir is None:
+            import tempfile  # only when the hashes outgrow memory
+
             self._dir = tempfile.mkdtemp(prefix="foundry-ops-dups-")
         for b in range(self.buckets):
             size = len(self._cols[0][b])
@@ -82,6 +82,8 @@ class SpillingBuckets:
 
     def close(self) -> None:
         if self._dir is not None:
+            import shutil
+
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 

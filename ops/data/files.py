@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,7 +104,7 @@ def same_file(a: Path, b: Path) -> bool:
 
 def temp_name(directory: Path, name: str) -> Path:
     """A hidden, unique temporary name for `name` in `directory` (same file system: renames are atomic)."""
-    return directory / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    return directory / f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
 
 
 def fsync_dir(directory: Path) -> None:

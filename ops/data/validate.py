@@ -9,7 +9,6 @@ memory: see reader.py, scan.py and dedup.py for what is kept and why it is bound
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -168,6 +167,8 @@ def _scan_all(
         return
     global _WORKER_COUNTER
     _WORKER_COUNTER = counter  # forked workers inherit the loaded tokenizer's pages
+    import multiprocessing  # only when there are workers to start: it costs ~10 ms to import
+
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     # Forked workers share this process's hash secret, so Python's cheap hash() is comparable.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -169,9 +170,28 @@ def test_bad_output_path(workdir: Path, case: str) -> None:
 
 
 @pytest.mark.parametrize("command", ["split", "fix"])
-def test_read_only_output_directory(workdir: Path, command: str) -> None:
+def test_read_only_output_directory(workdir: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    """A chmod 555 directory. Root writes into one anyway, so as root creating a file in it is made to
+    fail as it does for a user (EACCES from open and mkdtemp)."""
     if ROOT:
-        pytest.skip("root writes into a chmod 555 directory anyway (see test_bad_output_path's /sys)")
+        real_open = open
+
+        def as_a_user(file: object, mode: str = "r", *args: object, **kwargs: object) -> object:
+            if "x" in mode and Path(str(file)).parent.name == "ro":
+                raise PermissionError(errno.EACCES, "Permission denied")
+            return real_open(file, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+        real_mkdtemp = tempfile.mkdtemp
+
+        def mkdtemp_as_a_user(
+            suffix: str | None = None, prefix: str | None = None, dir: str | None = None
+        ) -> str:
+            if dir is not None and Path(dir).name == "ro":
+                raise PermissionError(errno.EACCES, "Permission denied")
+            return real_mkdtemp(suffix, prefix, dir)
+
+        monkeypatch.setattr("ops.data.files.open", as_a_user, raising=False)
+        monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp_as_a_user)
     ro = workdir / "ro"
     ro.mkdir()
     ro.chmod(0o555)
