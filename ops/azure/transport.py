@@ -2,8 +2,11 @@
 
 Retries are azure-core's RetryPolicy, configured once here (RETRY): throttling (429, or any answer with
 Retry-After) and transient faults (408, 500, 502, 503, 504, dropped connections) are retried with the
-service's Retry-After (capped) or exponential backoff. No adapter writes its own loop on top. POSTs are
-retried only when the caller says the POST is safe to repeat (listKeys, provider register, a chat).
+service's Retry-After (capped) or exponential backoff. No adapter writes its own loop on top. A POST or
+PATCH is retried as azure-core decides for any method it does not know to be idempotent (on an answer
+with Retry-After, and on 500, 503 and 504), and on everything else above only when the caller marks it
+`safe_post` (every POST this toolkit makes only reads or is safe to repeat: listKeys, listSecrets, job
+cancel, provider register, MLflow search, a chat).
 
 Long-running ARM operations use azure-mgmt-core's ARMPolling; only the wait between polls is ours: the
 schedule of ops/polling.py, shared with `finetune wait`, so every wait has one budget.
@@ -35,7 +38,8 @@ Sink = Callable[[str], None]
 
 @dataclass(frozen=True)
 class RetryBudget:
-    """What one logical call may cost. The docs' figures are computed from these (ops/azure/budget.py)."""
+    """What one logical call may cost. docs/operations-ml.md's "Retry budget" table states these figures
+    and tests/core/test_docs_truth.py checks it against them."""
 
     attempts: int = 6  # the first try included
     backoff_factor: float = 0.8  # waits 0, 1.6, 3.2, 6.4, 12.8 s between attempts without Retry-After

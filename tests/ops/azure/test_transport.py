@@ -1,7 +1,7 @@
 """The one retry and polling stack, counted request by request against the emulator.
 
 The budget the docs promise (ops/azure/transport.py RetryBudget): at most 6 HTTP attempts per logical
-call; waits between them are the service's Retry-After (capped at 30 s) or azure-core's exponential
+call; waits between them are the service's Retry-After (up to 120 s) or azure-core's exponential
 backoff (0, 1.6, 3.2, 6.4, 12.8 s). Waits happen on the App's clock, so they are read off it here.
 """
 
@@ -69,13 +69,24 @@ def test_a_retry_after_beyond_the_budget_is_never_cut_short(
     assert clock.sleeps == [] and azure_emulator.count("GET", "/workspaces/proj-foundry-dev") == 1
 
 
-def test_a_post_that_is_not_safe_to_repeat_is_not_repeated(app: App, azure_emulator: Emulator) -> None:
-    azure_emulator.faults.add("status", method="POST", path="/jobs/.*/cancel$", status=429, count=-1)
+def test_a_post_marked_safe_is_retried_on_dropped_connections(app: App, azure_emulator: Emulator) -> None:
     azure_emulator.faults.add("reset", method="POST", path="/listKeys$", count=-1)
     deploy_endpoint(azure_emulator, "bot")
     with pytest.raises(TransientError):
         app.endpoints.keys("bot")  # listKeys only reads: retried on resets, all 6 attempts
     assert azure_emulator.count("POST", "/listKeys") == 6
+
+
+def test_a_post_not_marked_safe_is_sent_once_on_a_dropped_connection(
+    app: App, azure_emulator: Emulator
+) -> None:
+    """The default for a POST: the request may have done its work before the connection dropped."""
+    azure_emulator.faults.add("reset", method="POST", path="/listKeys$", count=-1)
+    deploy_endpoint(azure_emulator, "bot")
+    url = app.endpoints.url(app.endpoints._path("bot") + "/listKeys")
+    with pytest.raises(TransientError):
+        app.transport.send(app.endpoints.client, "POST", url, what="an unmarked POST")
+    assert azure_emulator.count("POST", "/listKeys") == 1
 
 
 def test_a_poll_that_fails_transiently_does_not_fail_the_deployment(
