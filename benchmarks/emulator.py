@@ -8,6 +8,7 @@ Run: `python -m benchmarks.emulator`.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import tempfile
@@ -50,7 +51,9 @@ def _requests(emulator: object) -> None:
 
     assert isinstance(emulator, Emulator)
     os.environ.update(emulator.env())
-    app = App(outputs_file=emulator.outputs_file)  # type: ignore[attr-defined]
+    outputs = emulator.workdir / "outputs.json"
+    outputs.write_text(json.dumps(emulator.outputs()), encoding="utf-8")
+    app = App(outputs_file=outputs)
     try:
         t0 = time.perf_counter()
         app.credential.get_token(app.cloud.arm_scope)

@@ -29,7 +29,7 @@ def main() -> None:
 
     from tests.emulator.stack import FOREIGN_ENV
 
-    for name in FOREIGN_ENV:  # e.g. AZUREML_CURRENT_CLOUD left by an earlier benchmark's MLClient
+    for name in FOREIGN_ENV:  # settings an earlier benchmark or the caller's shell left behind
         os.environ.pop(name, None)
     with tempfile.TemporaryDirectory() as tmp:
         ours, theirs = multiprocessing.Pipe()
@@ -117,7 +117,7 @@ def _run(conn: Any, data: Path, concurrency: int, limit: int, *extra: str) -> di
 
     conn.send(("configure", LATENCY_S, limit))
     conn.recv()
-    args = ["eval", "bench", "--data", str(data), "--concurrency", str(concurrency), "-o", "json", *extra]
+    args = ["eval", "bench", "--file", str(data), "--concurrency", str(concurrency), "-o", "json", *extra]
     started = time.perf_counter()
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     wall = time.perf_counter() - started

@@ -3,9 +3,10 @@
 Figures: the polling budget of ops/polling.py (the policy `finetune wait` and the deployment waits
 share: 5 s, x1.5 while unchanged, capped at 60 s, back to 5 s on every change) -- worst-case polls per
 job-hour with k status changes, computed from the policy, next to the polls the real wait loop makes
-when the k changes are evenly spread; HTTP requests per poll measured through the real SDK against the
-emulator (one GET at the preview api-version; azure-ai-ml jobs.get would make two); the resulting
-requests per job-hour; the longest detection delay; and the time to build the MLClient and read one job.
+when the k changes are evenly spread; HTTP requests per poll, measured through the toolkit's jobs
+adapter (ops/azure/jobs.py) against the emulator (one GET at the preview api-version; azure-ai-ml's
+jobs.get would make two); the resulting requests per job-hour; the longest detection delay; and the
+time to build the client, sign in and read one job.
 Run: `python -m benchmarks.finetune_polling`.
 """
 
@@ -30,8 +31,8 @@ class _Clock:
 
 def polls_per_hour(changes: int) -> int:
     """Polls the wait loop makes in one hour when the status changes `changes` times, evenly spread."""
-    from ops.azure.ml_records import JobInfo
-    from ops.commands.job_watch import wait_for_job
+    from ops.azure.records import JobInfo
+    from ops.flows.waiting import wait_for_job
 
     clock = _Clock()
     statuses = ["Queued", "Preparing", "Running", "Finalizing", "Running", "Finalizing"]
@@ -102,8 +103,8 @@ def main() -> None:
     )
 
     per_poll, first = requests_per_poll()
-    print(f"HTTP requests per poll (MLWorkspaceClient.get_job): {per_poll:.1f}")
-    print(f"first job look-up incl. MLClient construction and token: {first * 1000:.0f} ms")
+    print(f"HTTP requests per poll (Jobs.get): {per_poll:.1f}")
+    print(f"first job look-up incl. client construction and token: {first * 1000:.0f} ms")
     print(f"longest delay between a terminal state and the wait noticing it: {MAX_DETECTION_DELAY:g} s")
     print(f"steady state (interval at its cap): {STEADY_STATE_POLLS_PER_HOUR} polls/hour")
     for changes in BUDGET_STATUS_CHANGES:

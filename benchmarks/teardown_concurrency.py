@@ -23,7 +23,7 @@ DELETE_S = 0.3
 def main() -> None:
     from click.testing import CliRunner
 
-    from ops.azure.ml_records import TOOL_TAG
+    from ops.azure.records import TOOL_TAG
     from ops.cli import cli
     from tests.emulator.server import Emulator
     from tests.emulator.stack import FOREIGN_ENV
