@@ -103,10 +103,12 @@ def register(router: Router, ctx: Context) -> None:
             return Response(200 if existing else 201, view(endpoint, version), lro_headers(request, op))
 
     def settle(endpoint: dict[str, Any]) -> None:
-        """On a simulated clock an endpoint provisions with time, whether or not anyone polls its
-        operation (as the real service does): reading the endpoint shows where the timeline is."""
+        """An endpoint provisions whether or not anyone polls its operation, as the real service's do
+        (a client interrupted mid-wait comes back to a finished endpoint). On a simulated clock,
+        reading the endpoint shows where the timeline is; without one, progress is counted in
+        requests, so a read of the endpoint moves its operation on as a poll of it does."""
         op = world.operations.get(endpoint.get("_operation") or "")
-        if op is not None and op.started_at is not None:
+        if op is not None:
             world.advance_operation(op)
 
     def get_endpoint(request: Request) -> Response:
