@@ -18,16 +18,25 @@ from pathlib import Path
 RUNS = 21
 TARGET_RATIO = 1.3
 BIN = Path(sys.executable).parent
+FLOOR, PLAIN = "import click", "pass"
 
 
-def median_ms(cmd: list[str], runs: int = RUNS) -> float:
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # warm the cache
-    samples = []
+def _time_ms(cmd: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return (time.perf_counter() - started) * 1000
+
+
+def medians_ms(commands: dict[str, list[str]], runs: int = RUNS) -> dict[str, float]:
+    """Median wall time of each command, the commands interleaved round by round (floor included), so
+    that a neighbour's burst on a shared machine lands on all of them alike instead of on one."""
+    for cmd in commands.values():
+        _time_ms(cmd)  # warm the file cache
+    samples: dict[str, list[float]] = {label: [] for label in commands}
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        for label, cmd in commands.items():
+            samples[label].append(_time_ms(cmd))
+    return {label: statistics.median(values) for label, values in samples.items()}
 
 
 def sample_file(directory: Path) -> Path:
@@ -55,11 +64,12 @@ def main() -> None:
     cli = str(BIN / "foundry-ops")
     with tempfile.TemporaryDirectory() as tmp:
         data = str(sample_file(Path(tmp)))
-        base = median_ms([sys.executable, "-c", "import click"])
-        plain = median_ms([sys.executable, "-c", "pass"])
-        results = {label: median_ms([cli, *args]) for label, args in offline_commands(data)}
+        floors = {FLOOR: [sys.executable, "-c", "import click"], PLAIN: [sys.executable, "-c", "pass"]}
+        commands = {label: [cli, *args] for label, args in offline_commands(data)}
+        results = medians_ms({**floors, **commands})
+    base, plain = results.pop(FLOOR), results.pop(PLAIN)
     print(
-        f"median of {RUNS} runs each; floor: python -c 'import click' {base:.1f} ms (python -c pass {plain:.1f} ms)"
+        f"median of {RUNS} interleaved runs each; floor: python -c 'import click' {base:.1f} ms (python -c pass {plain:.1f} ms)"
     )
     worst = 0.0
     for label, ms in results.items():
