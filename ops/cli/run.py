@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ops.flows import runs as flow
     from ops.polling import PollPolicy
-    from ops.runs.schema import RunFile
+    from ops.runs.model import RunFile
 
 STEP_COLUMNS = ("step", "state", "detail")
 FILE = click.argument("file", type=PathType(dir_okay=False))

@@ -31,7 +31,7 @@ from ops.polling import DEFAULT_POLICY, PollPolicy
 
 if TYPE_CHECKING:
     from ops.app import App
-    from ops.runs.schema import RunFile
+    from ops.runs.model import RunFile
 
 
 @dataclass(frozen=True)

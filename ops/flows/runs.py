@@ -28,7 +28,7 @@ from ops.flows.naming import data_version, digest, file_sha256
 
 if TYPE_CHECKING:
     from ops.app import App
-    from ops.runs.schema import RunFile
+    from ops.runs.model import RunFile
 
 RUN_TAG = "foundry-ops-run"
 SMOKE_TAG = "foundry-ops-smoke"

@@ -34,7 +34,8 @@ from typing import Any
 
 from core.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
 from core.stacks import StackFileError, stack_dir, stack_names
-from ops.runs.schema import Problem, RunFile, RunFileError, load_run_file
+from ops.runs.model import Problem, RunFile, RunFileError
+from ops.runs.schema import load_run_file
 from ops.runs.yaml_lines import top_level_key_line
 
 RUNS_DIR = "runs"

@@ -5,8 +5,7 @@ then checks what the schema cannot see: the model is in the catalog, the data fi
 Every problem is collected and reported at once, each as `<file>:<line>: <message>` with the line of the
 offending key or value, in one `RunFileError` (a usage error: exit 2, nothing was changed).
 
-This module holds the checks; the records live in `ops.runs.model` (re-exported here, so
-`from ops.runs.schema import RunFile, RunFileError, load_run_file` keeps working), the line-keeping YAML
+This module holds the checks; the records live in `ops.runs.model`, the line-keeping YAML
 reading in `ops.runs.yaml_lines`, the wording of problems in `ops.runs.wording` and the building of the
 record in `ops.runs.build`.
 
@@ -28,40 +27,9 @@ from core.errors import ToolkitError
 from core.stacks import StackFileError, stack_dir, stack_names
 from ops.runs import wording
 from ops.runs.build import build_run_file
-from ops.runs.model import (
-    DEFAULT_MODEL_VERSION,
-    Gate,
-    OnFailure,
-    Problem,
-    RunData,
-    RunDeploy,
-    RunEval,
-    RunFile,
-    RunFileError,
-    RunHyperparameters,
-    SmokeTest,
-)
+from ops.runs.model import Problem, RunFile, RunFileError
 from ops.runs.wording import JsonPath
 from ops.runs.yaml_lines import Document, parse_document
-
-__all__ = [
-    "DEFAULT_MODEL_VERSION",
-    "SCHEMA_PATH",
-    "Gate",
-    "JsonPath",
-    "OnFailure",
-    "Problem",
-    "RunData",
-    "RunDeploy",
-    "RunEval",
-    "RunFile",
-    "RunFileError",
-    "RunHyperparameters",
-    "SmokeTest",
-    "find_root",
-    "load_run_file",
-    "load_schema",
-]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "runs" / "schema.json"
 

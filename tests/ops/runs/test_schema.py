@@ -14,8 +14,7 @@ import pytest
 from catalog.models import CATALOG
 from core.errors import EXIT_USAGE, UsageError
 from ops.runs import schema as run_schema
-from ops.runs.schema import (
-    SCHEMA_PATH,
+from ops.runs.model import (
     Gate,
     RunData,
     RunDeploy,
@@ -24,8 +23,8 @@ from ops.runs.schema import (
     RunFileError,
     RunHyperparameters,
     SmokeTest,
-    load_run_file,
 )
+from ops.runs.schema import SCHEMA_PATH, load_run_file
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "docs" / "examples" / "runs" / "support-bot.yaml"
