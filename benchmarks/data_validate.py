@@ -127,8 +127,8 @@ if mode == "json.loads loop":
             n += 1
 else:
     from ops.data.validate import validate_file
-    jobs = 1 if mode.endswith("1 process") else None
-    report = validate_file(path, "Phi-4-mini-instruct", tokens=mode.startswith("full"), jobs=jobs)
+    workers = 1 if mode.endswith("1 process") else None
+    report = validate_file(path, "Phi-4-mini-instruct", tokens=mode.startswith("full"), workers=workers)
     n = report.examples
     assert report.ok, report.error_counts
 elapsed = time.perf_counter() - started

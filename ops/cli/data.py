@@ -111,7 +111,7 @@ def validate(
     _positive(workers, "--workers")
     _positive(max_listed, "--max-listed")
     report = validate_file(
-        file, model, tokens=not structure_only, jobs=workers, cap=max_listed or DEFAULT_ISSUE_CAP
+        file, model, tokens=not structure_only, workers=workers, cap=max_listed or DEFAULT_ISSUE_CAP
     )
     out(app).result(report.to_dict(), text=render_table(report))
     if not report.ok:
@@ -151,7 +151,9 @@ def estimate(
     _positive(epochs, "--epochs")
     _positive(workers, "--workers")
     make_estimate(0, epochs, exact=True, price=price_per_1k_tokens)  # refuse a bad price before reading
-    report = validate_file(file, model, jobs=workers, epochs=epochs, price_per_1k_tokens=price_per_1k_tokens)
+    report = validate_file(
+        file, model, workers=workers, epochs=epochs, price_per_1k_tokens=price_per_1k_tokens
+    )
     assert report.estimate is not None and report.tokens is not None
     est = report.estimate
     result = {
@@ -267,7 +269,7 @@ def split(
         out_dir=out_dir,
         force=force,
         model=model,
-        jobs=workers,
+        workers=workers,
     )
     rows = {
         "train": f"{result.train.path}  {result.train.examples:,} examples",

@@ -119,7 +119,7 @@ def split_file(
     out_dir: str | os.PathLike[str],
     force: bool = False,
     model: str | None = None,
-    jobs: int | None = None,
+    workers: int | None = None,
 ) -> SplitResult:
     """Write out_dir/train.jsonl and out_dir/validation.jsonl from `path` (which must validate).
 
@@ -139,7 +139,7 @@ def split_file(
     if existing and not force:
         raise UsageError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
 
-    report = validate_file(source, model, tokens=False, jobs=jobs)
+    report = validate_file(source, model, tokens=False, workers=workers)
     blocking = {c: n for c, n in report.error_counts.items() if c != "too_few_examples"}
     if blocking:
         listed = ", ".join(f"{n} {c}" for c, n in blocking.items())

@@ -46,7 +46,7 @@ def resolve_model(model: str | ModelInfo | None) -> ModelInfo:
         raise UsageError(str(exc)) from None
 
 
-def default_jobs() -> int:
+def default_workers() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -58,7 +58,7 @@ def validate_file(
     model: str | ModelInfo | None = None,
     *,
     tokens: bool = True,
-    jobs: int | None = None,
+    workers: int | None = None,
     cap: int = DEFAULT_ISSUE_CAP,
     epochs: int = 1,
     price_per_1k_tokens: float | None = None,
@@ -67,7 +67,7 @@ def validate_file(
     """Check `path` against every rule for `model` (default: the catalog's default model).
 
     `tokens=False` checks structure only: no tokenizer is loaded and no credential scan is run.
-    `jobs` worker processes are used when the file spans more than one range (default: the CPUs this
+    `workers` processes are used when the file spans more than one range (default: the CPUs this
     process may use). At most `cap` issues per category are listed; all are counted. Raises UsageError
     for a missing or unreadable file or an unknown model (and a one-line ToolkitError for a read that
     fails half-way); everything wrong *inside* the file is in the report.
@@ -80,12 +80,12 @@ def validate_file(
     size = file.stat().st_size
     counter = TokenCounter(info) if tokens else None
     ranges = plan_ranges(size, range_bytes)
-    workers = max(1, min(jobs or default_jobs(), len(ranges)))
+    processes = max(1, min(workers or default_workers(), len(ranges)))
 
     merged = _Merged(cap)
     try:
         with DuplicateFinder() as dups:
-            for result in _scan_all(str(file), ranges, counter, info.name, cap, workers, secrets=tokens):
+            for result in _scan_all(str(file), ranges, counter, info.name, cap, processes, secrets=tokens):
                 merged.add(result, dups)
             dup_total, dup_listed = dups.duplicates(cap)
     except OSError as exc:  # the file went away or became unreadable, or the spill directory failed

@@ -71,9 +71,9 @@ def test_fixture_gives_exactly_its_issues(name: str) -> None:
 )
 def test_parallel_ranges_give_the_same_report(name: str) -> None:
     """Tiny ranges force lines to straddle range boundaries; two processes must agree with one."""
-    whole = validate_file(FIXTURES / name, jobs=1).to_dict()
+    whole = validate_file(FIXTURES / name, workers=1).to_dict()
     for range_bytes in (1, 7, 64, 333):
-        assert validate_file(FIXTURES / name, jobs=2, range_bytes=range_bytes).to_dict() == whole
+        assert validate_file(FIXTURES / name, workers=2, range_bytes=range_bytes).to_dict() == whole
 
 
 def test_messages_name_the_problem() -> None:

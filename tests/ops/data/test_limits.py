@@ -100,7 +100,7 @@ def test_over_long_line_is_not_read_into_memory(tmp_path: Path) -> None:
 
 def test_issues_are_capped_per_category_and_all_counted(tmp_path: Path) -> None:
     lines = ["{bad" for _ in range(50)] + [ex(i) for i in range(12)] + ["[]" for _ in range(3)]
-    report = validate_file(write(tmp_path / "t.jsonl", lines), cap=5, range_bytes=40, jobs=2)
+    report = validate_file(write(tmp_path / "t.jsonl", lines), cap=5, range_bytes=40, workers=2)
     assert report.error_counts == {"invalid_json": 50, "not_object": 3}
     assert [i.line for i in report.errors if i.category == "invalid_json"] == [1, 2, 3, 4, 5]
     assert [i.line for i in report.errors if i.category == "not_object"] == [63, 64, 65]

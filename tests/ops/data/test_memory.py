@@ -14,7 +14,7 @@ PROBE = textwrap.dedent(
     """
     import json, sys, tracemalloc
     from pathlib import Path
-    path, jobs = Path(sys.argv[1]), int(sys.argv[2])
+    path, workers = Path(sys.argv[1]), int(sys.argv[2])
     with path.open("w") as f:
         for i in range(100_000):
             f.write(json.dumps({"messages": [
@@ -25,7 +25,7 @@ PROBE = textwrap.dedent(
         f.write(json.dumps({"messages": [{"role": "user", "content": "question 1"}]}) + "\\n")
     from ops.data.validate import validate_file
     tracemalloc.start()
-    report = validate_file(path, "Phi-4-mini-instruct", jobs=jobs)
+    report = validate_file(path, "Phi-4-mini-instruct", workers=workers)
     _, peak = tracemalloc.get_traced_memory()
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec
     hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
@@ -36,9 +36,9 @@ PROBE = textwrap.dedent(
 )
 
 
-def probe(tmp_path: Path, jobs: int) -> dict[str, int]:
+def probe(tmp_path: Path, workers: int) -> dict[str, int]:
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path / f"big{jobs}.jsonl"), str(jobs)],
+        [sys.executable, "-c", PROBE, str(tmp_path / f"big{workers}.jsonl"), str(workers)],
         capture_output=True,
         text=True,
         check=True,
@@ -49,7 +49,7 @@ def probe(tmp_path: Path, jobs: int) -> dict[str, int]:
 
 
 def test_100k_lines_in_bounded_memory(tmp_path: Path) -> None:
-    result = probe(tmp_path, jobs=1)
+    result = probe(tmp_path, workers=1)
     assert result["examples"] == 100_001
     assert result["errors"] == {"no_assistant": 1}
     assert result["size"] > 30 * 2**20
@@ -60,7 +60,7 @@ def test_100k_lines_in_bounded_memory(tmp_path: Path) -> None:
 
 
 def test_parallel_validation_in_bounded_memory(tmp_path: Path) -> None:
-    result = probe(tmp_path, jobs=2)
+    result = probe(tmp_path, workers=2)
     assert result["errors"] == {"no_assistant": 1}
     assert result["peak"] < 12 * 2**20, result["peak"]
     assert result["rss_kb"] < 150 * 1024, result["rss_kb"]

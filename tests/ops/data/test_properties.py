@@ -54,7 +54,7 @@ def test_valid_generated_data_validates_clean(lines: list[str], bom: bool, range
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "train.jsonl"
         path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + "".join(lines).encode())
-        report = validate_file(path, "Phi-4", jobs=2 if range_bytes < 2000 else 1, range_bytes=range_bytes)
+        report = validate_file(path, "Phi-4", workers=2 if range_bytes < 2000 else 1, range_bytes=range_bytes)
         assert report.errors == [] and report.warnings == []
         assert report.examples == report.valid_examples == len(lines)
         assert report.tokens is not None and report.tokens.min <= report.tokens.p50 <= report.tokens.max
