@@ -2,3 +2,8 @@
 
 Nothing here imports a heavy SDK, so every layer (and `foundry-ops --help`) can use it cheaply.
 """
+
+# The names a command line needs before it needs the table (`--help` shows them): kept here so that
+# building the commands does not load catalog.models. catalog.models uses and checks them.
+DEFAULT_MODEL = "Phi-4-mini-instruct"
+MODES = ("serverless", "managed-compute")

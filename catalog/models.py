@@ -143,7 +143,6 @@ CATALOG: dict[str, ModelInfo] = {
         _phi3("Phi-3.5-MoE-instruct", 131_072),
     )
 }
-DEFAULT_MODEL = "Phi-4-mini-instruct"
 
 
 class UnknownModelError(ValueError):

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from catalog import DEFAULT_MODEL
 from core.errors import DataError, UsageError
 from ops.app import App
-from ops.cli.options import global_options, out, pass_app
+from ops.cli.options import PathType, global_options, out, pass_app
 from ops.text import key_values, table
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_MODEL_HELP = "Model whose tokenizer, chat template and context length apply (default: Phi-4-mini-instruct)."
+_MODEL_HELP = f"Model whose tokenizer, chat template and context length apply (default: {DEFAULT_MODEL})."
 # Input files are checked by ops.data (files.check_input_file), not by Click, so every bad path gets
 # the same one-line message and exit code 2.
 _IN = click.Path(path_type=str, readable=False)
@@ -321,7 +324,7 @@ def overlap(app: App, train: str, validation: str, max_listed: int | None) -> No
 
 
 @data.command()
-@click.argument("file", type=click.Path(path_type=Path, readable=False))
+@click.argument("file", type=PathType(readable=False))
 @click.option("--name", help="Data asset name (default: the file name without extension).")
 @_model
 @click.option(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from catalog import MODES
 from core.errors import NotFoundError
 from ops.app import App
 from ops.cli.options import (
@@ -73,9 +74,7 @@ def _removed(ctx: click.Context, param: click.Parameter, value: Any) -> None:
 @click.option("--force", is_flag=True, help=f"Allow a learning rate above {MAX_LEARNING_RATE:g}.")
 @click.option("--learning-rate-multiplier", expose_value=False, hidden=True, callback=_removed)
 @click.option("--batch-size-multiplier", expose_value=False, hidden=True, callback=_removed)
-@click.option(
-    "--mode", type=click.Choice(["serverless", "managed-compute"]), help="Default: what the model allows."
-)
+@click.option("--mode", type=click.Choice(MODES), help="Default: what the model allows.")
 @click.option("--suffix", help="Suffix of the fine-tuned model's name (default: a hash of the inputs).")
 @click.option("--new", is_flag=True, help="Submit a new job even if one with the same inputs exists.")
 @click.option("--allow-secrets", is_flag=True, help="Upload data that looks like it holds credentials.")

@@ -8,16 +8,12 @@ side by side with the catalog, with every disagreement said.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from catalog.models import CATALOG
 from ops.app import App
 from ops.cli.options import global_options, out, pass_app
-
-if TYPE_CHECKING:
-    pass
 
 
 @click.group(help="Which Phi models can be fine-tuned how and where.")
@@ -42,6 +38,7 @@ def list_models(app: App, region: str | None, live: bool) -> None:
       foundry-ops models list --outputs outputs.json      # marks what the stack's region can do
       foundry-ops models list --live -o json              # with the registry's versions and tags
     """
+    from catalog.models import CATALOG
     from ops.flows import models as flow
 
     where = region or (app.outputs.location if app.has_outputs_source else None)

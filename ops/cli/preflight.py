@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from catalog.models import DEFAULT_MODEL, Mode
+from catalog import DEFAULT_MODEL, MODES
 from core.errors import EXIT_FAILURE
 from ops.app import App
 from ops.cli.options import global_options, model_option, out, pass_app, poll_interval_option
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @model_option(default=DEFAULT_MODEL)
 @click.option(
     "--mode",
-    type=click.Choice([m.value for m in Mode]),
+    type=click.Choice(MODES),
     default=None,
     help="Fine-tuning mode (default: serverless where the model offers it, else managed-compute).",
 )

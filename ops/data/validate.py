@@ -13,7 +13,8 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 
-from catalog.models import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model
+from catalog import DEFAULT_MODEL
+from catalog.models import ModelInfo, UnknownModelError, get_model
 from core.errors import UsageError
 from ops.data.dedup import DuplicateFinder
 from ops.data.estimate import make_estimate
