@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo.data import write, write_run
+from demo.data import RUN_NAME, write, write_run
 from tests.emulator.stack import FOREIGN_ENV, EmulatedStack
 
 RUN_TTL_S = 20  # the run file's endpoint expires this long after it is deployed
@@ -194,7 +194,9 @@ def main() -> int:
             "--poll-interval",
             "0.5",
         )
+        endpoints_before = emulator.world.created["endpoints"]
         go("The run stays retired: nothing comes back", "run", "apply", str(run_file), "--yes")
+        redeployed = emulator.world.created["endpoints"] - endpoints_before
         go(
             "Tear the rest down",
             "teardown",
@@ -221,13 +223,14 @@ def main() -> int:
             f"{len(world.data)} data assets"
         )
         plot = (workdir / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        outputs = (run_file.parent / "support-bot.outputs" / "loss.png").is_file()
+        outputs = (run_file.parent / f"{RUN_NAME}.outputs" / "loss.png").is_file()
         print(
-            f"  second apply created: {again_created}; loss.png: {'written' if plot else 'MISSING'}; "
-            f"run outputs: {'written' if outputs else 'MISSING'}"
+            f"  second apply created: {again_created}; apply after the reap created {redeployed} endpoint(s); "
+            f"loss.png: {'written' if plot else 'MISSING'}; run outputs: {'written' if outputs else 'MISSING'}"
         )
         idle = all(v == 0 for v in again_created.values())
-        ok = all(s.code == s.expect for s in steps) and left == 0 and idle and plot and outputs
+        retired = redeployed == 0
+        ok = all(s.code == s.expect for s in steps) and left == 0 and idle and retired and plot and outputs
         print(f"\n{BOLD}{'demo passed' if ok else 'demo FAILED'}{RESET}")
         return 0 if ok else 1
     finally:

@@ -53,9 +53,10 @@ def write(workdir: Path) -> tuple[Path, Path]:
     return train, heldout
 
 
+RUN_NAME = "support-bot"  # names the run file, its outputs directory and what it creates in Azure
 RUN = """\
 # A fine-tuning run as code (runs/README.md describes every key).
-name: support-bot
+name: {name}
 model: Phi-4-mini-instruct
 data: {{train: {train}, validationFraction: 0.1}}
 hyperparameters: {{epochs: 2, learningRate: 0.00002}}
@@ -70,6 +71,7 @@ eval:
 
 def write_run(workdir: Path, train: Path, heldout: Path, ttl_s: int = 20) -> Path:
     """A run file next to the demo's data (paths in a run file are relative to it)."""
-    path = workdir / "support-bot.yaml"
-    path.write_text(RUN.format(train=train.name, heldout=heldout.name, ttl=ttl_s), encoding="utf-8")
+    path = workdir / f"{RUN_NAME}.yaml"
+    text = RUN.format(name=RUN_NAME, train=train.name, heldout=heldout.name, ttl=ttl_s)
+    path.write_text(text, encoding="utf-8")
     return path

@@ -1,9 +1,10 @@
 """Offline plan: render a stack's desired state under the Pulumi mock engine.
 
 `python -m infra.plan --stack dev [--output json]` (also `make plan` and `foundry-ops infra plan`).
-No credentials, no Pulumi CLI, no cloud: it runs infra/__main__.py against mocks (infra.mock_engine,
-public Pulumi APIs) with the stack's config file and prints the resource tree with key properties and dependencies, and the critical path
-of the dependency graph (the longest chain of resources that must be created one after another).
+No credentials, no Pulumi CLI, no cloud: it runs infra/__main__.py against mocks (infra.mock_engine: Pulumi's
+public mock API, plus the two private seams that infra/pulumi_internals.py isolates and checks) with the stack's
+config file and prints the resource tree with key properties and dependencies, and the critical path of the
+dependency graph (the longest chain of resources that must be created one after another).
 """
 
 from __future__ import annotations

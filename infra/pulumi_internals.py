@@ -3,7 +3,7 @@
 `infra.mock_engine` renders the program offline with the public mock API: `pulumi.runtime.Mocks`,
 `pulumi.runtime.set_mocks`, `pulumi.runtime.set_all_config` and `pulumi.runtime.test`. That API answers
 resource registrations (`Mocks.new_resource` sees type, name, inputs, custom), but the offline plan is
-made of three things it does not hand over:
+made of two things it does not hand over:
 
 1. a resource's parent, dependencies, property dependencies and `protect` (the tree, the dependency
    graph and the critical path of `infra plan`): only the resource monitor's `RegisterResource` request
@@ -12,7 +12,8 @@ made of three things it does not hand over:
    (a method of the engine's ResourceMonitor gRPC service, request `RegisterResourceRequest`), decodes
    the request's inputs with `pulumi.runtime.rpc.deserialize_properties` (what MockMonitor itself does
    before it calls `Mocks.new_resource`) and reads the id and state the mocks answered from
-   `MockMonitor.resources`.
+   `MockMonitor.resources` (URN -> `MockMonitor.ResourceRegistration`, keyed by the response's `urn`), which
+   `RecordingMonitor.reset()` also clears between runs.
 2. the stack exports: `pulumi.export` puts them on the root stack resource, whose `outputs` attribute is
    not public (`pulumi.runtime.get_root_resource()` is). Under the mocks the root stack registers its
    outputs when `set_mocks` creates it, before the program runs, so the monitor never receives them.
@@ -49,6 +50,9 @@ REQUEST_FIELDS = (
     "propertyDependencies",
     "protect",
 )
+# RegisterResourceResponse fields it reads, and MockMonitor.ResourceRegistration fields
+RESPONSE_FIELDS = ("urn",)
+REGISTRATION_FIELDS = ("id", "state")
 
 
 class PulumiInternalsChanged(RuntimeError):
@@ -71,29 +75,56 @@ def pulumi_version() -> str:
         return "(version unknown)"
 
 
+class _NoMocks(pulumi.runtime.Mocks):
+    """Mocks for the probe monitor `check()` builds: nothing is registered with it."""
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return "", {}
+
+
 def check() -> None:
     """Raise PulumiInternalsChanged unless every private symbol this module uses is still there."""
     monitor_cls = getattr(_mocks, "MockMonitor", None)
     if not inspect.isclass(monitor_cls):
         raise PulumiInternalsChanged("pulumi.runtime.mocks.MockMonitor", "is gone")
-    for method in ("RegisterResource", "get_registered_resources"):
-        if not callable(getattr(monitor_cls, method, None)):
-            raise PulumiInternalsChanged(f"pulumi.runtime.mocks.MockMonitor.{method}", "is gone")
+    if not callable(getattr(monitor_cls, "RegisterResource", None)):
+        raise PulumiInternalsChanged("pulumi.runtime.mocks.MockMonitor.RegisterResource", "is gone")
     init = inspect.signature(monitor_cls.__init__)
     if list(init.parameters)[1:] != ["mocks"]:
         raise PulumiInternalsChanged(
             "pulumi.runtime.mocks.MockMonitor.__init__", f"takes {list(init.parameters)[1:]}, not (mocks)"
         )
+    # an instance attribute (set in __init__): only an instance shows it
+    probe: Any = monitor_cls
+    resources = getattr(probe(_NoMocks()), "resources", None)
+    if not isinstance(resources, dict):
+        raise PulumiInternalsChanged(
+            "pulumi.runtime.mocks.MockMonitor.resources",
+            f"is {type(resources).__name__}, not the dict of registrations by URN",
+        )
+    registration = getattr(monitor_cls, "ResourceRegistration", None)
+    missing = [name for name in REGISTRATION_FIELDS if name not in getattr(registration, "_fields", ())]
+    if missing:
+        raise PulumiInternalsChanged(
+            "pulumi.runtime.mocks.MockMonitor.ResourceRegistration", f"has no field(s) {missing}"
+        )
     if "monitor" not in inspect.signature(pulumi.runtime.set_mocks).parameters:
         raise PulumiInternalsChanged("pulumi.runtime.set_mocks(monitor=...)", "no longer takes a monitor")
     if not callable(getattr(_rpc, "deserialize_properties", None)):
         raise PulumiInternalsChanged("pulumi.runtime.rpc.deserialize_properties", "is gone")
-    fields = resource_pb2.RegisterResourceRequest.DESCRIPTOR.fields_by_name
-    missing = [name for name in REQUEST_FIELDS if name not in fields]
-    if missing:
-        raise PulumiInternalsChanged(
-            "pulumi.runtime.proto.resource_pb2.RegisterResourceRequest", f"has no field(s) {missing}"
-        )
+    for message, names in (
+        (resource_pb2.RegisterResourceRequest, REQUEST_FIELDS),
+        (resource_pb2.RegisterResourceResponse, RESPONSE_FIELDS),
+    ):
+        fields = message.DESCRIPTOR.fields_by_name
+        missing = [name for name in names if name not in fields]
+        if missing:
+            raise PulumiInternalsChanged(
+                f"pulumi.runtime.proto.resource_pb2.{message.__name__}", f"has no field(s) {missing}"
+            )
 
 
 def _plain(value: Any) -> Any:

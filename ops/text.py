@@ -1,4 +1,5 @@
-"""Plain-text rendering shared by the CLI and the data reports: tables that fit, key/value blocks, JSON.
+"""Plain-text rendering shared by the CLI and the data reports: tables that fit, key/value blocks, JSON,
+timestamps, "did you mean".
 
 No Click here: the data layer renders its reports with these, the CLI prints them. Tables fit a width
 (the terminal's, at the edge): the widest column is cut with `…` until the row fits.
@@ -6,7 +7,8 @@ No Click here: the data layer renders its reports with these, the CLI prints the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import datetime as dt  # click imports it anyway
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 MIN_COLUMN = 8
@@ -46,7 +48,7 @@ def table(
     cells = [[cell(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     if width is not None:
-        widths = _fit(widths, [len(c) for c in cols], width)
+        widths = _fit(widths, width)
     lines = ["  ".join(cut(c.upper(), w).ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
     lines += [
         "  ".join(cut(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells
@@ -54,15 +56,14 @@ def table(
     return "\n".join(lines)
 
 
-def _fit(widths: list[int], headers: list[int], total: int) -> list[int]:
+def _fit(widths: list[int], total: int) -> list[int]:
     widths = list(widths)
     gaps = 2 * (len(widths) - 1)
     while sum(widths) + gaps > total:
         i = max(range(len(widths)), key=lambda k: widths[k])
-        floor = max(MIN_COLUMN, min(headers[i], MIN_COLUMN))
-        if widths[i] <= floor:
+        if widths[i] <= MIN_COLUMN:
             break  # cannot narrow further: let the terminal wrap
-        widths[i] = max(floor, widths[i] - (sum(widths) + gaps - total))
+        widths[i] = max(MIN_COLUMN, widths[i] - (sum(widths) + gaps - total))
     return widths
 
 
@@ -86,21 +87,51 @@ def key_values(data: Mapping[str, Any], width: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def parse_iso(text: str | None) -> dt.datetime | None:
+    """A service timestamp ("2024-11-25T07:36:17.1234567+00:00", "...Z", "2024-11-25 07:36:17"); naive
+    ones are UTC. None when it is missing or not a timestamp."""
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    """ISO 8601 UTC with `Z`, to the second ("2024-11-25T07:36:05Z")."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def iso_z(stamp: str | None) -> str | None:
-    """A service timestamp as ISO 8601 UTC with `Z`, to the second ("2024-11-25T07:36:05Z")."""
+    """A service timestamp as `iso` writes it; text that is not a timestamp is shown as it is."""
     if not stamp:
         return None
-    import datetime as dt
+    moment = parse_iso(stamp)
+    return iso(moment) if moment else str(stamp)
 
-    text = str(stamp).strip().replace(" ", "T")
-    try:
-        head, dot, rest = text.partition(".")
-        if dot:  # Azure writes 7 fractional digits, which fromisoformat does not take
-            zone = next((i for i, ch in enumerate(rest) if ch in "+-Z"), len(rest))
-            text = head + rest[zone:]
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return str(stamp)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` most likely meant (case, `_`/`-`, a unique containing choice, a close match)."""
+    import difflib
+
+    options = list(choices)
+    lowered = {c.lower(): c for c in options}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    squashed = {c.lower().replace("_", "").replace("-", ""): c for c in options}
+    key = word.lower().replace("_", "").replace("-", "")
+    if key in squashed:
+        return squashed[key]
+    containing = [c for c in options if len(word) >= 2 and word.lower() in c.lower()]
+    if len(containing) == 1:
+        return containing[0]
+    found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.7)
+    return lowered[found[0]] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """ "; did you mean X?" to end a not-found message, or nothing."""
+    match = closest(word, choices)
+    return f"; did you mean {match}?" if match else ""

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.stacks import StackFileError, stack_dir, stack_names
 
-__all__ = ["StackFileError", "matrix", "stack_dir", "stack_names"]
+__all__ = ["main", "matrix"]
 
 
 def matrix(root: Path) -> dict[str, Any]:

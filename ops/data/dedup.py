@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import os
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Self
 
 BUCKETS = 64
@@ -111,12 +111,8 @@ class DuplicateFinder(SpillingBuckets):
         if self._held >= self.spill_after:
             self._spill()
 
-    def duplicates(
-        self, cap: int, keep: Callable[[int, int], bool] | None = None
-    ) -> tuple[int, list[tuple[int, int]]]:
-        """(how many examples repeat an earlier one, the first `cap` as (line, original line)).
-
-        `keep(line, original)` narrows which repeats count (e.g. only across two files)."""
+    def duplicates(self, cap: int) -> tuple[int, list[tuple[int, int]]]:
+        """(how many examples repeat an earlier one, the first `cap` as (line, original line))."""
         total = 0
         firsts: list[list[tuple[int, int]]] = []
         for b in range(self.buckets):
@@ -124,7 +120,7 @@ class DuplicateFinder(SpillingBuckets):
             found: list[tuple[int, int]] = []
             for digest, line in self.rows(b):
                 original = seen.setdefault(digest, line)
-                if original != line and (keep is None or keep(line, original)):
+                if original != line:
                     total += 1
                     if len(found) < cap:
                         found.append((line, original))

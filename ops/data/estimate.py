@@ -35,21 +35,21 @@ class Estimate:
 
     @property
     def excluded_reason(self) -> str | None:
-        if not self.excluded_examples:
-            return None
-        return (
-            f"examples with errors ({', '.join(self.excluded_categories)}) are not billed; "
-            "`foundry-ops data fix` drops them"
-        )
+        """Why examples were left out (for JSON); None when none was."""
+        return f"examples {self._excluded(' are not billed')}" if self.excluded_examples else None
 
     def excluded_text(self) -> str:
         """One line for tables: how many examples were left out, and why."""
         n = self.excluded_examples
         if not n:
             return "none"
-        what = "example" if n == 1 else "examples"
-        cats = ", ".join(self.excluded_categories)
-        return f"{n:,} {what} with errors ({cats}), not billed; `foundry-ops data fix` drops them"
+        return f"{n:,} {'example' if n == 1 else 'examples'} {self._excluded(', not billed')}"
+
+    def _excluded(self, billed: str) -> str:
+        """The wording both share: `with errors (<categories>)<billed>; <how to drop them>`."""
+        return (
+            f"with errors ({', '.join(self.excluded_categories)}){billed}; `foundry-ops data fix` drops them"
+        )
 
     @property
     def billed_tokens(self) -> int:

@@ -35,7 +35,7 @@ from ops.data.tokens import TokenCounter
 
 RANGE_BYTES = 8 * 1024 * 1024
 
-__all__ = ["check_input_file", "resolve_model", "validate_file"]  # check_input_file: moved to files.py
+__all__ = ["resolve_model", "validate_file"]
 
 
 def resolve_model(model: str | ModelInfo | None) -> ModelInfo:

@@ -23,8 +23,8 @@ from ops.runs.model import (
 )
 
 
-def build_run_file(source: Path, data: dict[str, Any]) -> RunFile:
-    """The record of the valid run file `source` whose parsed YAML is `data`."""
+def build_run_file(source: Path, data: dict[str, Any], *, name_line: int | None = None) -> RunFile:
+    """The record of the valid run file `source` whose parsed YAML is `data` (`name:` on `name_line`)."""
     base = source.parent
 
     def path(value: str) -> Path:
@@ -77,4 +77,5 @@ def build_run_file(source: Path, data: dict[str, Any]) -> RunFile:
         ),
         force=bool(data.get("force", False)),
         source=source,
+        name_line=name_line,
     )

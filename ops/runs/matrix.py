@@ -9,16 +9,15 @@ files with the same `name` (it names Azure resources) fail too.
                               [--github-output] [--tsv]
 
 prints `{"include": [{"stack": "dev", "run": "runs/a.yaml", "name": "a"}, ...]}` (one leg per stack and run:
-what run-plan plans) as compact JSON; with `--by-stack`, `{"include": [{"stack": "dev", "runs": "runs/a.yaml
-runs/b.yaml"}, ...]}`: one leg per stack that a run targets, listing ALL run files that target it (sorted,
-space-separated; what run-apply reconciles). With `--github-output` it also appends `matrix=<json>` and
-`count=<legs>` to the file named by $GITHUB_OUTPUT (a job whose matrix would be empty must be skipped:
+what run-plan plans) as compact JSON; with `--by-stack`, `{"include": [{"stack": "dev"}, ...]}`: one leg per
+stack that a run targets (what run-apply reconciles; each leg lists its stack's runs itself, with `--stack
+NAME --tsv` at its own checkout). With `--github-output` it also appends `matrix=<json>` and `count=<legs>` to
+the file named by $GITHUB_OUTPUT (a job whose matrix would be empty must be skipped:
 `if: needs.<job>.outputs.count != '0'`); `--tsv` prints one leg a line, its values separated by tabs, instead
 of the JSON. `--changed` keeps the runs whose run file or data files (train, validation, eval data) are among
 the given files (a pull request or push that touches some); `--run` keeps one run file and fails when it is
 not one; `--stack` keeps the legs of one stack and fails when it is not a stack. With `--by-stack`,
-`--changed` and `--run` only choose which stacks get a leg (those the kept runs target); each leg still lists
-every run of its stack.
+`--changed` and `--run` only choose which stacks get a leg (those the kept runs target).
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from core.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
 from core.stacks import StackFileError, stack_dir, stack_names
 from ops.runs.model import Problem, RunFile, RunFileError
 from ops.runs.schema import load_run_file
-from ops.runs.yaml_lines import top_level_key_line
 
 RUNS_DIR = "runs"
 
@@ -52,10 +50,9 @@ class Leg:
 
 @dataclass(frozen=True)
 class StackLeg:
-    """One reconcile job: apply every run file that targets `stack` (`runs`: sorted, space-separated)."""
+    """One reconcile job: apply every run file that targets `stack` (the leg lists them at its checkout)."""
 
     stack: str
-    runs: str
 
 
 class RunsError(UsageError):
@@ -73,46 +70,53 @@ class RunsError(UsageError):
 
 
 def run_files(root: Path) -> list[Path]:
-    """The run files: `<root>/runs/*.yaml`, sorted; a `.yml` there, or whitespace in a name, is an error."""
+    """The run files: `<root>/runs/*.yaml`, sorted; a `.yml` there, or a tab or line break in a name (`--tsv`
+    prints one run a line, tab-separated), is an error."""
     directory = root / RUNS_DIR
     if not directory.is_dir():
         return []
     errors = []
     for path in sorted(p for p in directory.glob("*.yml") if p.is_file()):
-        shown = _shown(root, path)
+        shown = _relative(path)
         errors.append(RunFileError(shown, [Problem(shown, None, "a run file ends in .yaml, not .yml")]))
     found = sorted(p for p in directory.glob("*.yaml") if p.is_file())
     for path in found:
-        if any(c.isspace() for c in path.name):
-            shown = _shown(root, path)
-            message = "a run file's name has no whitespace (run-apply lists run files separated by spaces)"
+        if not path.name.isprintable():
+            shown = _relative(path)
+            message = (
+                "a run file's name has no tab, line break or other control character "
+                "(run-apply reads its runs one a line, tab-separated)"
+            )
             errors.append(RunFileError(shown, [Problem(shown, None, message)]))
     if errors:
         raise RunsError(errors)
     return found
 
 
-def load_runs(root: Path, stacks_dir: Path | None = None) -> list[RunFile]:
-    """Every run file of the repository, loaded and checked; all problems of all files in one RunsError."""
+def load_runs(
+    root: Path, stacks_dir: Path | None = None, stacks: Sequence[str] | None = None
+) -> list[RunFile]:
+    """Every run file of the repository, loaded and checked; all problems of all files in one RunsError.
+
+    `stacks`: the stack names of `stacks_dir` when the caller has read them; otherwise each run file that
+    names stacks reads the stack files itself."""
     stacks_dir = stacks_dir or stack_dir(root)
     runs: list[RunFile] = []
     errors: list[RunFileError] = []
     for path in run_files(root):
         try:
-            runs.append(load_run_file(_shown(root, path), stacks_dir=stacks_dir))
+            runs.append(load_run_file(_relative(path), stacks_dir=stacks_dir, stacks=stacks))
         except RunFileError as exc:
             errors.append(exc)
     first: dict[str, RunFile] = {}
     for run in runs:
         if run.name in first:
-            shown = _shown(root, run.source)
+            shown = _relative(run.source)
             message = (
-                f"name {run.name!r} is already the name of {_relative(root, first[run.name].source)}; "
+                f"name {run.name!r} is already the name of {_relative(first[run.name].source, root)}; "
                 "run names must be unique (they name what the run creates in Azure)"
             )
-            errors.append(
-                RunFileError(shown, [Problem(shown, top_level_key_line(run.source, "name"), message)])
-            )
+            errors.append(RunFileError(shown, [Problem(shown, run.name_line, message)]))
         else:
             first[run.name] = run
     if errors:
@@ -131,12 +135,12 @@ def _select(
     stacks = stack_names(directory)
     if stack is not None and stack not in stacks:
         raise UsageError(f"--stack {stack}: no stack {stack!r}; stacks: {', '.join(stacks) or 'none'}")
-    runs = load_runs(root, directory)
+    runs = load_runs(root, directory, stacks)
     kept = runs
     if only is not None:
         wanted = (root / only).resolve()
         if wanted not in {r.source for r in runs}:
-            known = ", ".join(_relative(root, r.source) for r in runs) or f"none in {RUNS_DIR}/"
+            known = ", ".join(_relative(r.source, root) for r in runs) or f"none in {RUNS_DIR}/"
             raise UsageError(f"--run {only}: not a run file ({RUNS_DIR}/*.yaml); run files: {known}")
         kept = [r for r in kept if r.source == wanted]
     if changed is not None:
@@ -160,7 +164,7 @@ def legs(
     root = root.resolve()
     stacks, _, kept = _select(root, changed, only, stack)
     return [
-        Leg(stack=target, run=_relative(root, run.source), name=run.name)
+        Leg(stack=target, run=_relative(run.source, root), name=run.name)
         for run in kept
         for target in run.target_stacks(stacks)
         if stack is None or target == stack
@@ -175,19 +179,15 @@ def stack_legs(
 ) -> list[StackLeg]:
     """The reconcile legs, one per stack (in stack-file order) that a kept run targets.
 
-    `changed`, `only` and `stack` choose the stacks as in `legs`; each leg lists EVERY run file that targets
-    its stack, changed or not: applying a run that is up to date changes nothing.
+    `changed`, `only` and `stack` choose the stacks as in `legs`; each leg then applies EVERY run file that
+    targets its stack, changed or not (applying a run that is up to date changes nothing).
     """
     root = root.resolve()
-    stacks, runs, kept = _select(root, changed, only, stack)
+    stacks, _, kept = _select(root, changed, only, stack)
     chosen = {target for run in kept for target in run.target_stacks(stacks)}
-    found = []
-    for target in stacks:
-        if target not in chosen or (stack is not None and target != stack):
-            continue
-        files = sorted(_relative(root, r.source) for r in runs if target in r.target_stacks(stacks))
-        found.append(StackLeg(stack=target, runs=" ".join(files)))
-    return found
+    return [
+        StackLeg(stack=target) for target in stacks if target in chosen and (stack is None or target == stack)
+    ]
 
 
 def matrix(
@@ -199,32 +199,24 @@ def matrix(
     stack: str | None = None,
 ) -> dict[str, Any]:
     """The GitHub Actions matrix: `{"include": [{"stack", "run", "name"}, ...]}`, or with `by_stack`
-    `{"include": [{"stack", "runs"}, ...]}`."""
+    `{"include": [{"stack"}, ...]}`."""
     found: Sequence[Leg | StackLeg] = (
         stack_legs(root, changed, only, stack) if by_stack else legs(root, changed, only, stack)
     )
     return {"include": [asdict(leg) for leg in found]}
 
 
-def _relative(root: Path, path: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _shown(root: Path, path: Path) -> str:
-    """A path as problems show it: relative to the working directory when under it (CI runs at the root)."""
-    try:
-        return os.path.relpath(path, Path.cwd()) if path.is_relative_to(Path.cwd()) else str(path)
-    except ValueError:
-        return str(path)
+def _relative(path: Path, base: Path | None = None) -> str:
+    """`path` relative to `base` when under it, POSIX. The default base is the working directory: problems
+    name files as given to the loader, relative to it (CI runs at the root)."""
+    base = Path.cwd() if base is None else base
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else path.as_posix()
 
 
 def _annotate(root: Path, problems: Iterable[Problem]) -> None:
     """GitHub workflow commands: each problem shows on its line in the pull request's diff."""
     for problem in problems:
-        file = _relative(root, Path(problem.file).resolve())
+        file = _relative(Path(problem.file).resolve(), root)
         where = f"file={file},line={problem.line}" if problem.line else f"file={file}"
         message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         print(f"::error {where}::{message}")
@@ -251,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--by-stack",
         action="store_true",
-        help="one leg per stack, listing every run file that targets it ({stack, runs}); --changed and --run "
-        "then only choose the stacks",
+        help="one leg per stack that a run targets ({stack}); --changed and --run then only choose the stacks",
     )
     parser.add_argument(
         "--tsv", action="store_true", help="print one leg a line, its values separated by tabs, not JSON"

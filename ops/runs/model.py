@@ -76,8 +76,10 @@ class RunFile:
     deploy: RunDeploy | None = None  # None: train only
     smoke: tuple[SmokeTest, ...] = ()
     eval: RunEval | None = None
-    force: bool = False  # allows learning rates above ops.flows.finetune.MAX_LEARNING_RATE (0.01)
+    force: bool = False  # allows learning rates above ops.limits.MAX_LEARNING_RATE (0.01)
     source: Path  # the run file, absolute
+    # the line of `name:` in the file, for problems about the name (two runs named alike); not compared
+    name_line: int | None = field(default=None, compare=False)
 
     def target_stacks(self, available: Sequence[str]) -> tuple[str, ...]:
         """The stacks this run applies to, given every stack of the repository (in that order)."""

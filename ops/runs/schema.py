@@ -9,14 +9,16 @@ This module holds the checks; the records live in `ops.runs.model`, the line-kee
 reading in `ops.runs.yaml_lines`, the wording of problems in `ops.runs.wording` and the building of the
 record in `ops.runs.build`.
 
-Pure: standard library, PyYAML, jsonschema, `core`, `catalog` and `core.stacks` (stack discovery, so the
-stacks a run file may name are exactly the CI's). No Click, no Azure SDK.
+Pure: standard library, PyYAML, jsonschema, `core`, `catalog`, `core.stacks` (stack discovery, so the
+stacks a run file may name are exactly the CI's) and `ops.limits` (the bounds `finetune submit` applies too).
+No Click, no Azure SDK.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +27,13 @@ import jsonschema
 from catalog.models import CATALOG, UnknownModelError, get_model
 from core.errors import ToolkitError
 from core.stacks import StackFileError, stack_dir, stack_names
+from ops.limits import MAX_LEARNING_RATE
 from ops.runs import wording
 from ops.runs.build import build_run_file
 from ops.runs.model import Problem, RunFile, RunFileError
 from ops.runs.wording import JsonPath
 from ops.runs.yaml_lines import Document, parse_document
+from ops.text import closest
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "runs" / "schema.json"
 
@@ -68,19 +72,24 @@ def find_root(start: Path) -> Path | None:
     return None
 
 
-def load_run_file(path: str | Path, *, stacks_dir: Path | None = None) -> RunFile:
+def load_run_file(
+    path: str | Path, *, stacks_dir: Path | None = None, stacks: Sequence[str] | None = None
+) -> RunFile:
     """Read, validate and resolve one run file; every problem at once in a RunFileError.
 
     `stacks_dir` holds the `Pulumi.<stack>.yaml` files the `stacks:` key may name; default: the stack config
-    directory of the repository the run file is in (the nearest parent with Pulumi.yaml).
+    directory of the repository the run file is in (the nearest parent with Pulumi.yaml). A caller that has
+    read them already (the matrix, for every run file) passes their names as `stacks`: then no stack file is
+    read, and `stacks_dir` only names the directory in problems.
     """
     shown = str(path)
     source = Path(path).resolve()
     document = parse_document(shown, source)
-    problems = _Checker(shown, source, document, stacks_dir).check()
+    problems = _Checker(shown, source, document, stacks_dir, stacks).check()
     if problems:
         raise RunFileError(shown, problems)
-    return build_run_file(source, document.data)
+    name = document.index.get(("name",))
+    return build_run_file(source, document.data, name_line=name.key_line if name else None)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -89,13 +98,21 @@ def load_run_file(path: str | Path, *, stacks_dir: Path | None = None) -> RunFil
 
 
 class _Checker:
-    def __init__(self, shown: str, source: Path, document: Document, stacks_dir: Path | None) -> None:
+    def __init__(
+        self,
+        shown: str,
+        source: Path,
+        document: Document,
+        stacks_dir: Path | None,
+        stacks: Sequence[str] | None,
+    ) -> None:
         self.shown = shown
         self.source = source
         self.data = document.data
         self.index = document.index
         self.problems: list[Problem] = list(document.duplicates)
         self.stacks_dir = stacks_dir
+        self.known_stacks = stacks
         self.bad: set[JsonPath] = set()
 
     # lines -------------------------------------------------------------------------------------------------
@@ -147,7 +164,7 @@ class _Checker:
                     continue
                 found = self.index.get((*path, key))
                 text = found.key_raw if found and found.key_raw is not None else str(key)
-                suggestion = wording.suggest(text, known)
+                suggestion = closest(text, known)
                 tail = f"did you mean {suggestion!r}?" if suggestion else f"known keys: {', '.join(known)}"
                 inside = f" in {where}" if where else ""
                 self.add(self.key_line((*path, key)), f"unknown key {text!r}{inside} ({tail})")
@@ -164,7 +181,7 @@ class _Checker:
             self.add(line, f"{where}: expected {' or '.join(names)}, {self.got(path, value, names)}")
         elif kind == "enum":
             choices = [str(c) for c in error.validator_value]
-            suggestion = wording.suggest(str(value), choices) if isinstance(value, str) else None
+            suggestion = closest(str(value), choices) if isinstance(value, str) else None
             tail = f" (did you mean {suggestion!r}?)" if suggestion else ""
             self.add(line, f"{where}: {value!r} is not one of {', '.join(choices)}{tail}")
         elif kind == "pattern":
@@ -233,7 +250,7 @@ class _Checker:
             try:
                 get_model(model)
             except UnknownModelError:
-                suggestion = wording.suggest(model, CATALOG)
+                suggestion = closest(model, CATALOG)
                 tail = f" (did you mean {suggestion!r}?)" if suggestion else ""
                 self.add(
                     self.value_line(("model",)),
@@ -254,6 +271,17 @@ class _Checker:
                     self.value_line(path),
                     f"{wording.where(path)}: the same file as data.train; {what} data must be held out from training",
                 )
+
+        rate_at = ("hyperparameters", "learningRate")
+        rate = _get(data, rate_at)
+        force = data.get("force") is True or not self.ok(("force",))  # a broken `force` is its own problem
+        if isinstance(rate, int | float) and self.ok(rate_at) and rate > MAX_LEARNING_RATE and not force:
+            self.add(
+                self.value_line(rate_at),
+                f"hyperparameters.learningRate: {rate:g} is above the maximum {MAX_LEARNING_RATE:g} without "
+                "`force: true` (the rate is absolute, Microsoft's samples use 0.00002; above "
+                f"{MAX_LEARNING_RATE:g} it destroys what the model learned in pretraining)",
+            )
 
         ttl = _get(data, ("deploy", "ttl"))
         if isinstance(ttl, str) and self.ok(("deploy", "ttl")) and not any(c in "123456789" for c in ttl):
@@ -277,6 +305,26 @@ class _Checker:
         return resolved
 
     def check_stacks(self, stacks: dict[int, str]) -> None:
+        if self.known_stacks is not None:
+            directory, known = self.stacks_dir, list(self.known_stacks)
+        else:
+            found = self.read_stacks()
+            if found is None:
+                return
+            directory, known = found
+        where = f" ({directory}/Pulumi.<stack>.yaml)" if directory is not None else ""
+        for i, stack in stacks.items():
+            if stack in known:
+                continue
+            suggestion = closest(stack, known)
+            tail = f" (did you mean {suggestion!r}?)" if suggestion else ""
+            self.add(
+                self.value_line(("stacks", i)),
+                f"stacks[{i}]: no stack {stack!r}{tail}; stacks: {', '.join(known)}{where}",
+            )
+
+    def read_stacks(self) -> tuple[Path, list[str]] | None:
+        """(the stack directory, its stack names); None, with a problem on the `stacks` line, if unreadable."""
         line = self.key_line(("stacks",))
         directory = self.stacks_dir
         try:
@@ -288,22 +336,12 @@ class _Checker:
                         f"stacks: cannot check them: no Pulumi.yaml in {self.source.parent} or above "
                         "(the stacks are the repository's stacks/Pulumi.<stack>.yaml)",
                     )
-                    return
+                    return None
                 directory = stack_dir(root)
-            known = stack_names(directory)
+            return directory, stack_names(directory)
         except StackFileError as exc:
             self.add(line, f"stacks: cannot check them: {exc}")
-            return
-        for i, stack in stacks.items():
-            if stack in known:
-                continue
-            suggestion = wording.suggest(stack, known)
-            tail = f" (did you mean {suggestion!r}?)" if suggestion else ""
-            self.add(
-                self.value_line(("stacks", i)),
-                f"stacks[{i}]: no stack {stack!r}{tail}; stacks: {', '.join(known)} "
-                f"({directory}/Pulumi.<stack>.yaml)",
-            )
+            return None
 
 
 def _get(data: Any, path: JsonPath) -> Any:

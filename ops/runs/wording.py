@@ -6,8 +6,6 @@ described the same way wherever it is wrong. Pure: standard library only.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from typing import Any
 
 JsonPath = tuple[Any, ...]  # mapping keys and list indices, as jsonschema's `absolute_path`
@@ -46,20 +44,3 @@ def where(path: JsonPath) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else f".{part}"
     return text.lstrip(".")
-
-
-def suggest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice `word` most likely meant (case, `_`/`-`, a unique containing choice, a close match)."""
-    options = list(choices)
-    lowered = {c.lower(): c for c in options}
-    if word.lower() in lowered:
-        return lowered[word.lower()]
-    squashed = {c.lower().replace("_", "").replace("-", ""): c for c in options}
-    key = word.lower().replace("_", "").replace("-", "")
-    if key in squashed:
-        return squashed[key]
-    containing = [c for c in options if len(word) >= 2 and word.lower() in c.lower()]
-    if len(containing) == 1:
-        return containing[0]
-    found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.7)
-    return lowered[found[0]] if found else None

@@ -159,13 +159,3 @@ def duplicate_keys(shown: str, node: Node) -> Iterator[Problem]:
                     first[ident] = line
         elif isinstance(current, SequenceNode):
             stack.extend(current.value)
-
-
-def top_level_key_line(path: Path, key: str) -> int | None:
-    """The line of a top-level key of a (valid) run file."""
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _ in reversed(node.value):
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return int(key_node.start_mark.line) + 1
-    return None

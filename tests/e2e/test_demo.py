@@ -31,6 +31,7 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     assert "left after teardown: 0 endpoints, 0 models, 0 data assets" in out
     assert "jobs created: 2; endpoints created: 2" in out  # the single commands' and the run file's
     assert "second apply created: {'jobs': 0, 'endpoints': 0, 'data_versions': 0}" in out
+    assert "apply after the reap created 0 endpoint(s)" in out  # the reaped run stays retired
     assert "Traceback" not in out + proc.stderr
     for noise in ("experimental", "Azure ML was unable"):  # SDK log records never reach the user
         assert noise not in out + proc.stderr

@@ -149,7 +149,7 @@ def test_the_run_apply_matrix_is_one_leg_per_stack_from_the_script() -> None:
     assert legs["needs"] == "runs"
     assert legs["strategy"]["matrix"] == RUNS_MATRIX
     assert "needs.runs.outputs.count != '0'" in legs["if"]
-    assert "matrix.run " not in json.dumps(legs) and "matrix.name" not in json.dumps(legs)
+    assert "matrix.run" not in json.dumps(legs) and "matrix.name" not in json.dumps(legs)
     # each leg reads its stack's runs again at its own checkout: the branch's newest commit, not the trigger's
     assert _step_using(legs, "actions/checkout")["with"] == {"ref": "${{ github.ref }}"}
     listing = _step_named(legs, "List the runs of the stack")
@@ -173,8 +173,12 @@ def test_run_plan_on_pull_requests_touching_runs_comments_one_plan_per_stack_and
     assert not job["concurrency"]["group"].startswith("pulumi-")  # never displaces a pending up or apply
 
     plan = _step_named(job, "foundry-ops run plan")["run"]
-    assert f'{FOUNDRY} run plan "$RUN" -o json > "$RUNNER_TEMP/plan.json"' in plan
-    assert f'{FOUNDRY} run plan "$RUN" 2>&1 | tee "$RUNNER_TEMP/plan.txt"' in plan
+    # planned once: the JSON to plan.json (the comment's table comes from it), stderr to the log and plan.txt
+    assert plan.count("run plan") == 1
+    assert (
+        f'{FOUNDRY} run plan "$RUN" -o json 2>&1 > "$RUNNER_TEMP/plan.json" | tee "$RUNNER_TEMP/plan.txt"'
+        in plan
+    )
     assert "set -o pipefail" in plan
     steps = _steps(job)
     clean = _index(job, "rm -f")
@@ -357,9 +361,9 @@ def _names(found: dict[str, Any]) -> list[tuple[str, str]]:
     return [(leg["stack"], leg["name"]) for leg in found["include"]]
 
 
-def _stack_runs(found: dict[str, Any]) -> list[tuple[str, str]]:
-    assert all(set(leg) == {"stack", "runs"} for leg in found["include"])
-    return [(leg["stack"], leg["runs"]) for leg in found["include"]]
+def _stacks(found: dict[str, Any]) -> list[str]:
+    assert all(set(leg) == {"stack"} for leg in found["include"])  # each leg lists its stack's runs itself
+    return [leg["stack"] for leg in found["include"]]
 
 
 @pytest.fixture
@@ -413,21 +417,21 @@ def test_run_apply_matrix_is_one_leg_per_stack_of_the_pushs_changes_from_a_shall
     runner = tmp_path / "runner"  # actions/checkout: depth 1
     _git(tmp_path, "clone", "-q", "--depth", "1", origin.as_uri(), str(runner))
     found, _ = _matrix_step(runner, "run-apply.yml", tmp_path, {"EVENT": "push", "BEFORE": before})
-    # only run-b changed, and only its stack gets a leg; the leg lists every run of that stack
-    assert _stack_runs(found) == [("prod", "runs/a.yaml runs/b.yaml")]
+    # only run-b changed, and only its stack gets a leg; the leg applies every run of that stack
+    assert _stacks(found) == ["prod"]
 
-    everything = [("dev", "runs/a.yaml"), ("prod", "runs/a.yaml runs/b.yaml")]
+    everything = ["dev", "prod"]
     found, log = _matrix_step(runner, "run-apply.yml", tmp_path, {"EVENT": "push", "BEFORE": "0" * 40})
     assert "::warning::cannot fetch" in log and "reconciling every stack with runs" in log
-    assert _stack_runs(found) == everything
+    assert _stacks(found) == everything
     found, _ = _matrix_step(runner, "run-apply.yml", tmp_path, {"EVENT": "schedule"})
-    assert _stack_runs(found) == everything
+    assert _stacks(found) == everything
     found, _ = _matrix_step(runner, "run-apply.yml", tmp_path, {"EVENT": "workflow_dispatch"})
-    assert _stack_runs(found) == everything
+    assert _stacks(found) == everything
     found, _ = _matrix_step(
         runner, "run-apply.yml", tmp_path, {"EVENT": "workflow_dispatch", "STACK_INPUT": "dev"}
     )
-    assert _stack_runs(found) == [("dev", "runs/a.yaml")]
+    assert _stacks(found) == ["dev"]
 
 
 @pytest.mark.usefixtures("git_ok")
@@ -468,6 +472,63 @@ def test_run_plan_renders_one_marked_comment_per_stack_and_run(tmp_path: Path) -
     assert '```json\n{"steps": []}' in body and "Commit 0123456789ab" in body
     assert render("dev", "runs/a.yaml")[1] == marker  # the same comment is edited on the next push
     assert len({marker, render("prod", "runs/a.yaml")[1], render("dev", "runs/b.yaml")[1]}) == 3
+
+    # the table comes from the plan's JSON (one `run plan` per leg); a `|` or a line break stays in its cell
+    steps = [
+        {"name": "validate", "state": "done", "detail": "60 examples"},
+        {"name": "deploy", "state": "to do", "detail": "an endpoint | a\nsecond line"},
+    ]
+    (tmp_path / "plan.json").write_text(json.dumps({"steps": steps}), encoding="utf-8")
+    body, _ = render("dev", "runs/a.yaml")
+    assert "| step | state | detail |\n|---|---|---|\n| validate | done | 60 examples |\n" in body
+    assert "| deploy | to do | an endpoint \\| a second line |\n" in body
+    (tmp_path / "plan.json").write_text("", encoding="utf-8")  # the plan failed: its error, no table
+    body, _ = render("dev", "runs/a.yaml")
+    assert "| step |" not in body and "would create the fine-tuning job" in body
+
+
+@pytest.mark.usefixtures("git_ok")
+def test_run_plan_plans_once_json_to_its_file_and_stderr_to_the_log(tmp_path: Path) -> None:
+    step = _step_named(_load("run-plan.yml")["jobs"]["plan"], "foundry-ops run plan")
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    stub = venv / "foundry-ops"
+    stub.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys\n"
+        "open(os.environ['CALLS'], 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "print('{\"steps\": []}')\n"
+        "print('3 step(s) to apply', file=sys.stderr)\n"
+        "sys.exit(int(os.environ['CODE']))\n",
+        encoding="utf-8",
+    )
+    stub.chmod(0o755)
+    temp = tmp_path / "runner_temp"
+    temp.mkdir()
+    for code in (0, 2):
+        calls = tmp_path / f"calls-{code}"
+        env = {
+            **os.environ,
+            "RUNNER_TEMP": str(temp),
+            "RUN": "runs/a.yaml",
+            "CALLS": str(calls),
+            "CODE": str(code),
+        }
+        proc = subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert proc.returncode == code, proc.stderr  # the plan's exit is the step's
+        assert calls.read_text(encoding="utf-8").splitlines() == [
+            f"--outputs {temp}/outputs.json run plan runs/a.yaml -o json"
+        ]
+        assert json.loads((temp / "plan.json").read_text(encoding="utf-8")) == {"steps": []}
+        assert (temp / "plan.txt").read_text(encoding="utf-8") == "3 step(s) to apply\n"
+        assert proc.stdout == "3 step(s) to apply\n"  # in the log too
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -543,7 +604,7 @@ class Leg:
         )
 
     def list_runs(self, stack: str) -> None:
-        proc = self.step("List the runs of the stack", {"STACK_NAME": stack, "MATRIX_RUNS": "runs/a.yaml"})
+        proc = self.step("List the runs of the stack", {"STACK_NAME": stack})
         assert proc.returncode == 0, proc.stderr
 
     def apply(self, codes: dict[str, int], started: float | None = None) -> subprocess.CompletedProcess[str]:
@@ -583,7 +644,7 @@ def test_the_leg_starts_its_clock_and_lists_its_stacks_runs_at_its_checkout(leg:
     assert (leg.temp / "runs.tsv").read_text(encoding="utf-8") == "dev\truns/a.yaml\trun-a\n"
     # an invalid run file at the leg's checkout fails the leg before Azure is touched
     (leg.repo / "runs" / "b.yaml").write_text("name: run-b\nmodel: Phi-4\n", encoding="utf-8")
-    proc = leg.step("List the runs of the stack", {"STACK_NAME": "prod", "MATRIX_RUNS": ""})
+    proc = leg.step("List the runs of the stack", {"STACK_NAME": "prod"})
     assert proc.returncode == 2 and "runs/b.yaml" in proc.stderr
 
 

@@ -6,7 +6,7 @@ message; fix infra/pulumi_internals.py (its docstring says what each symbol is f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pulumi
 import pulumi.runtime
@@ -100,6 +100,44 @@ def test_a_missing_symbol_is_named_with_the_pulumi_version(monkeypatch: pytest.M
     assert message.startswith(f"pulumi {pulumi_version()}: pulumi.runtime.rpc.deserialize_properties is gone")
     assert f"written against pulumi {pulumi_internals.WRITTEN_FOR}" in message
     assert info.value.symbol == "pulumi.runtime.rpc.deserialize_properties"
+
+
+def test_the_monitor_seams_that_are_used_are_checked_and_only_those(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = pulumi_internals._mocks.MockMonitor
+
+    class Monitor:  # what RecordingMonitor uses of MockMonitor; no get_registered_resources
+        ResourceRegistration = real.ResourceRegistration
+
+        def __init__(self, mocks: Any) -> None:
+            self.mocks = mocks
+            self.resources: dict[str, Any] = {}
+
+        def RegisterResource(self, request: Any) -> Any:
+            return None
+
+    monkeypatch.setattr(pulumi_internals._mocks, "MockMonitor", Monitor)
+    check()
+
+    class Unkept(Monitor):  # registrations no longer kept in `resources`: RegisterResource and reset need it
+        def __init__(self, mocks: Any) -> None:
+            self.mocks = mocks
+
+    monkeypatch.setattr(pulumi_internals._mocks, "MockMonitor", Unkept)
+    with pytest.raises(PulumiInternalsChanged) as info:
+        check()
+    assert info.value.symbol == "pulumi.runtime.mocks.MockMonitor.resources"
+    assert "is NoneType, not the dict of registrations by URN" in str(info.value)
+
+    class Renamed(Monitor):
+        class ResourceRegistration(NamedTuple):
+            urn: str
+            ident: str
+
+    monkeypatch.setattr(pulumi_internals._mocks, "MockMonitor", Renamed)
+    with pytest.raises(
+        PulumiInternalsChanged, match=r"ResourceRegistration has no field\(s\) \['id', 'state'\]"
+    ):
+        check()
 
 
 def test_a_changed_request_message_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

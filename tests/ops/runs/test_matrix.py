@@ -8,11 +8,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.errors import UsageError
 from ops.runs import matrix as run_matrix
+from ops.runs import schema as run_schema
 from ops.runs.matrix import Leg, RunsError, StackLeg, legs, stack_legs
 from policy import stacks as policy_stacks
 
@@ -140,13 +142,64 @@ def test_yml_files_in_runs_are_an_error_not_silently_skipped(repo: Path) -> None
     assert [p.message for p in caught.value.problems] == ["a run file ends in .yaml, not .yml"]
 
 
-def test_a_run_file_name_with_whitespace_is_an_error(repo: Path) -> None:
-    (repo / "runs" / "my run.yaml").write_text(run_text("gamma"), encoding="utf-8")
+def test_a_run_file_name_with_a_tab_or_line_break_is_an_error(repo: Path) -> None:
+    (repo / "runs" / "my\trun.yaml").write_text(run_text("gamma"), encoding="utf-8")
     with pytest.raises(RunsError) as caught:
         stack_legs(repo)
     assert [p.message for p in caught.value.problems] == [
-        "a run file's name has no whitespace (run-apply lists run files separated by spaces)"
+        "a run file's name has no tab, line break or other control character "
+        "(run-apply reads its runs one a line, tab-separated)"
     ]
+
+
+def test_a_run_file_name_with_a_space_is_a_run(repo: Path) -> None:
+    (repo / "runs" / "my run.yaml").write_text(run_text("gamma", stacks="[dev]"), encoding="utf-8")
+    assert Leg(stack="dev", run="runs/my run.yaml", name="gamma") in legs(repo)
+    proc = cli(repo, "--stack", "dev", "--tsv")
+    assert proc.returncode == 0, proc.stderr
+    assert "dev\truns/my run.yaml\tgamma\n" in proc.stdout
+
+
+def test_the_stack_files_are_read_once_not_once_per_run_file(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "runs" / "gamma.yaml").write_text(run_text("gamma", stacks="[dev, prod]"), encoding="utf-8")
+    reads: list[Path] = []
+    real = run_matrix.stack_names
+
+    def counted(directory: Path) -> list[str]:
+        reads.append(directory)
+        return real(directory)
+
+    monkeypatch.setattr(run_matrix, "stack_names", counted)
+    monkeypatch.setattr(run_schema, "stack_names", counted)
+    assert [leg.name for leg in legs(repo)] == ["alpha", "alpha", "beta", "gamma", "gamma"]
+    assert len(reads) == 1
+    stacks = (repo / "stacks").resolve()
+    (repo / "runs" / "gamma.yaml").write_text(run_text("gamma", stacks="[dev, qa]"), encoding="utf-8")
+    with pytest.raises(RunsError) as caught:  # the problem still names the stack directory
+        legs(repo)
+    assert str(caught.value.problems[0]).endswith(
+        f":5: stacks[1]: no stack 'qa'; stacks: dev, prod ({stacks}/Pulumi.<stack>.yaml)"
+    )
+
+
+def test_a_duplicate_name_is_reported_without_reading_the_run_file_again(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "runs" / "gamma.yaml").write_text("\n# a copy\n" + run_text("alpha"), encoding="utf-8")
+    runs = (repo / "runs").resolve()
+    real = Path.read_text
+
+    def read_text(self: Path, *args: Any, **kwargs: Any) -> str:
+        assert self.resolve().parent != runs, f"{self} read again"
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    with pytest.raises(RunsError) as caught:
+        legs(repo)
+    [problem] = caught.value.problems
+    assert problem.line == 3 and problem.file.endswith("gamma.yaml")
 
 
 def test_stack_keeps_the_legs_of_one_stack_and_refuses_anything_else(repo: Path) -> None:
@@ -165,17 +218,9 @@ def test_stack_keeps_the_legs_of_one_stack_and_refuses_anything_else(repo: Path)
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_by_stack_is_one_leg_per_targeted_stack_listing_all_its_runs(repo: Path) -> None:
-    assert stack_legs(repo) == [
-        StackLeg(stack="dev", runs="runs/alpha.yaml"),
-        StackLeg(stack="prod", runs="runs/alpha.yaml runs/beta.yaml"),
-    ]
-    assert run_matrix.matrix(repo, by_stack=True) == {
-        "include": [
-            {"stack": "dev", "runs": "runs/alpha.yaml"},
-            {"stack": "prod", "runs": "runs/alpha.yaml runs/beta.yaml"},
-        ]
-    }
+def test_by_stack_is_one_leg_per_targeted_stack(repo: Path) -> None:
+    assert stack_legs(repo) == [StackLeg(stack="dev"), StackLeg(stack="prod")]
+    assert run_matrix.matrix(repo, by_stack=True) == {"include": [{"stack": "dev"}, {"stack": "prod"}]}
 
 
 def test_by_stack_a_stack_that_no_run_targets_gets_no_leg(repo: Path) -> None:
@@ -186,11 +231,10 @@ def test_by_stack_a_stack_that_no_run_targets_gets_no_leg(repo: Path) -> None:
     assert stack_legs(repo) == []
 
 
-def test_by_stack_changed_chooses_the_stacks_and_each_leg_lists_every_run_of_its_stack(repo: Path) -> None:
+def test_by_stack_changed_chooses_the_stacks(repo: Path) -> None:
     (repo / "runs" / "aardvark.yaml").write_text(run_text("aardvark", stacks="[prod]"), encoding="utf-8")
-    prod = StackLeg(stack="prod", runs="runs/aardvark.yaml runs/alpha.yaml runs/beta.yaml")  # sorted
-    dev = StackLeg(stack="dev", runs="runs/alpha.yaml")
-    assert stack_legs(repo, ["runs/beta.yaml"]) == [prod]  # only beta changed: still every run of prod
+    prod, dev = StackLeg(stack="prod"), StackLeg(stack="dev")
+    assert stack_legs(repo, ["runs/beta.yaml"]) == [prod]  # only beta changed: the leg applies all of prod
     assert stack_legs(repo, ["runs/data/heldout.jsonl"]) == [prod]  # beta's eval data
     assert stack_legs(repo, ["runs/alpha.yaml"]) == [dev, prod]
     assert stack_legs(repo, ["runs/data/train.jsonl"]) == [dev, prod]  # alpha's and aardvark's data
@@ -200,7 +244,7 @@ def test_by_stack_changed_chooses_the_stacks_and_each_leg_lists_every_run_of_its
 
 
 def test_by_stack_with_run_or_stack(repo: Path) -> None:
-    prod = StackLeg(stack="prod", runs="runs/alpha.yaml runs/beta.yaml")
+    prod = StackLeg(stack="prod")
     assert stack_legs(repo, only="runs/beta.yaml") == [prod]
     assert stack_legs(repo, stack="prod") == [prod]
     assert stack_legs(repo, ["runs/beta.yaml"], stack="dev") == []
@@ -251,7 +295,7 @@ def test_by_stack_on_the_command_line(repo: Path, tmp_path_factory: pytest.TempP
     env = {**os.environ, "GITHUB_OUTPUT": str(output)}
     proc = cli(repo, "--github-output", "--by-stack", "--changed", "runs/data/other.jsonl", env=env)
     assert proc.returncode == 0, proc.stderr
-    expected = {"include": [{"stack": "prod", "runs": "runs/alpha.yaml runs/beta.yaml"}]}
+    expected = {"include": [{"stack": "prod"}]}
     assert json.loads(proc.stdout) == expected
     assert output.read_text(encoding="utf-8").splitlines() == [
         "matrix=" + json.dumps(expected, separators=(",", ":")),
@@ -259,7 +303,7 @@ def test_by_stack_on_the_command_line(repo: Path, tmp_path_factory: pytest.TempP
     ]
     proc = cli(repo, "--by-stack", "--stack", "dev")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == {"include": [{"stack": "dev", "runs": "runs/alpha.yaml"}]}
+    assert json.loads(proc.stdout) == {"include": [{"stack": "dev"}]}
     proc = cli(repo, "--by-stack", "--stack", "qa")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "Error: --stack qa: no stack 'qa'; stacks: dev, prod"
@@ -270,7 +314,7 @@ def test_tsv_prints_one_leg_a_line(repo: Path, tmp_path_factory: pytest.TempPath
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "prod\truns/alpha.yaml\talpha\nprod\truns/beta.yaml\tbeta\n"
     proc = cli(repo, "--by-stack", "--tsv")
-    assert proc.stdout == "dev\truns/alpha.yaml\nprod\truns/alpha.yaml runs/beta.yaml\n"
+    assert proc.stdout == "dev\nprod\n"
     proc = cli(repo, "--changed", "--tsv")
     assert proc.returncode == 0 and proc.stdout == ""
     output = tmp_path_factory.mktemp("gh") / "github_output"  # the GitHub output stays JSON

@@ -8,11 +8,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import click
 import jsonschema
 import pytest
 
 from catalog.models import CATALOG
 from core.errors import EXIT_USAGE, UsageError
+from ops.limits import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LEARNING_RATE
 from ops.runs import schema as run_schema
 from ops.runs.model import (
     Gate,
@@ -163,6 +165,24 @@ def test_the_stack_directory_can_be_given(repo: Path, tmp_path_factory: pytest.T
     path = write(repo, minimal(stacks="[qa]"))
     assert load_run_file(path, stacks_dir=other).stacks == ("qa",)
     assert "no stack 'qa'" in only_problem(path)
+
+
+def test_known_stack_names_can_be_given_then_no_stack_file_is_read(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = write(repo, minimal(stacks="[qa]"))
+    nowhere = tmp_path_factory.mktemp("none") / "stacks"  # no such directory: it is never read
+    assert load_run_file(path, stacks_dir=nowhere, stacks=["qa"]).stacks == ("qa",)
+    assert problems(path, stacks=["dev"]) == [f"{path}:5: stacks[0]: no stack 'qa'; stacks: dev"]
+    assert problems(path, stacks_dir=nowhere, stacks=["dev"]) == [
+        f"{path}:5: stacks[0]: no stack 'qa'; stacks: dev ({nowhere}/Pulumi.<stack>.yaml)"
+    ]
+
+
+def test_the_record_keeps_the_line_of_its_name(repo: Path) -> None:
+    assert load_run_file(write(repo, minimal())).name_line == 1
+    run = load_run_file(write(repo, "# a run\n\nmodel: Phi-4\nname: bot\ndata: {train: data/train.jsonl}\n"))
+    assert run.name_line == 4
 
 
 def test_yaml_1_1_exponents_without_a_dot_are_numbers(repo: Path) -> None:
@@ -320,6 +340,42 @@ def test_each_kind_of_problem_names_its_line(repo: Path, text: str, expected: st
     path = write(repo, text)
     found = only_problem(path)
     assert found.startswith(f"{path}{expected}"), found
+
+
+def test_a_learning_rate_above_the_maximum_needs_force_and_is_reported_on_its_line(repo: Path) -> None:
+    high = MAX_LEARNING_RATE * 10
+    path = write(repo, minimal(hyperparameters=f"\n  epochs: 2\n  learningRate: {high}"))
+    assert only_problem(path).startswith(
+        f"{path}:7: hyperparameters.learningRate: {high:g} is above the maximum {MAX_LEARNING_RATE:g} "
+        "without `force: true`"
+    )
+    assert load_run_file(write(repo, minimal(hyperparameters=f"{{learningRate: {MAX_LEARNING_RATE}}}")))
+    forced = load_run_file(write(repo, minimal(hyperparameters=f"{{learningRate: {high}}}", force="true")))
+    assert forced.hyperparameters.learning_rate == high and forced.force
+    # a `force` the schema refuses is its own problem, not a second one on the rate
+    found = problems(write(repo, minimal(hyperparameters=f"{{learningRate: {high}}}", force="yes please")))
+    assert len(found) == 1 and ": force: expected true or false" in found[0]
+
+
+def test_the_schema_bounds_are_those_of_finetune_submit() -> None:
+    """runs/schema.json is static JSON (editors read it too): its numbers must be ops.limits' and the CLI's."""
+    from ops.cli.finetune import submit
+
+    properties = run_schema.load_schema()["properties"]
+    hyper = properties["hyperparameters"]["properties"]
+    assert hyper["epochs"]["maximum"] == MAX_EPOCHS
+    assert hyper["batchSize"]["maximum"] == MAX_BATCH_SIZE
+    assert f"above {MAX_LEARNING_RATE:g} needs `force: true`" in hyper["learningRate"]["description"]
+    assert properties["force"]["description"] == f"allow a learning rate above {MAX_LEARNING_RATE:g}"
+    fraction = properties["data"]["properties"]["validationFraction"]
+    (option,) = [p for p in submit.params if p.name == "validation_fraction"]
+    assert isinstance(option.type, click.FloatRange)
+    assert (option.type.min, option.type.max) == (fraction["exclusiveMinimum"], fraction["maximum"])
+    assert option.type.min_open and not option.type.max_open
+    readme = (ROOT / "runs" / "README.md").read_text(encoding="utf-8")
+    assert f"| `hyperparameters.epochs` | 1–{MAX_EPOCHS};" in readme
+    assert f"| `hyperparameters.batchSize` | 1–{MAX_BATCH_SIZE} |" in readme
+    assert readme.count(f"above {MAX_LEARNING_RATE:g}") == 2  # learningRate and force
 
 
 def test_unknown_model_names_the_known_ones(repo: Path) -> None:
@@ -490,11 +546,12 @@ def test_nested_aliases_are_not_walked_exponentially(repo: Path) -> None:
 
 
 def test_ops_runs_is_pure() -> None:
-    """stdlib, PyYAML, jsonschema, core, catalog and policy.stacks only: no Click, no Azure SDK, no other ops."""
+    """stdlib, PyYAML, jsonschema, core, catalog, policy.stacks, ops.limits and ops.text only: no Click, no Azure SDK, no
+    other ops."""
     import ast
     import sys
 
-    allowed = ("yaml", "jsonschema", "core", "catalog", "policy.stacks", "ops.runs")
+    allowed = ("yaml", "jsonschema", "core", "catalog", "policy.stacks", "ops.limits", "ops.text", "ops.runs")
     for source in sorted((ROOT / "ops" / "runs").glob("*.py")):
         tree = ast.parse(source.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
