@@ -4,6 +4,6 @@ Nothing here imports a heavy SDK, so every layer (and `foundry-ops --help`) can 
 """
 
 # The names a command line needs before it needs the table (`--help` shows them): kept here so that
-# building the commands does not load catalog.models. catalog.models uses and checks them.
+# building the commands does not load catalog.models. tests/core/test_catalog.py checks them against it.
 DEFAULT_MODEL = "Phi-4-mini-instruct"
 MODES = ("serverless", "managed-compute")

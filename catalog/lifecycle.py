@@ -58,35 +58,36 @@ def read_tags(tags: dict[str, str]) -> Lifecycle:
 def reconcile(
     info: ModelInfo, version: str, lifecycle: Lifecycle, mode: Mode, region: str, today: dt.date
 ) -> Verdict:
-    """The registry wins over the catalog where they disagree; every disagreement is said."""
+    """The registry wins over the catalog where they disagree; every disagreement is said.
+
+    The registry's dates are the serverless (MaaS) offer's: Phi-3's FinetuneRetirementDate 2025-08-30 is
+    the day serverless fine-tuning ended, while managed compute goes on (fine-tune-managed-compute.md).
+    So on managed compute there is nothing to reconcile."""
+    if mode is not Mode.SERVERLESS:
+        return Verdict()
     label = f"{info.name} version {version}"
-    warnings: list[str] = []
-    retired = lifecycle.retirement is not None and today >= lifecycle.retirement
-    if retired and mode is Mode.SERVERLESS:
-        assert lifecycle.retirement is not None
+    retirement, deprecation = lifecycle.retirement, lifecycle.deprecation
+    if retirement is not None and today >= retirement:
         return Verdict(
-            refusal=f"the azureml registry says serverless fine-tuning of {label} retired on "
-            f"{lifecycle.retirement.isoformat()}"
+            refusal=f"the azureml registry says serverless fine-tuning of {label} retired on {retirement.isoformat()}"
         )
-    # The dates are the serverless (MaaS) offer's: Phi-3's FinetuneRetirementDate 2025-08-30 is the day
-    # serverless fine-tuning ended, while managed compute goes on (fine-tune-managed-compute.md).
-    if lifecycle.deprecation is not None and today >= lifecycle.deprecation and mode is Mode.SERVERLESS:
-        until = f"; it retires on {lifecycle.retirement.isoformat()}" if lifecycle.retirement else ""
+    warnings: list[str] = []
+    if deprecation is not None and today >= deprecation:
+        until = f"; it retires on {retirement.isoformat()}" if retirement else ""
         warnings.append(
-            f"the registry marks fine-tuning of {label} deprecated since {lifecycle.deprecation.isoformat()}{until}"
+            f"the registry marks fine-tuning of {label} deprecated since {deprecation.isoformat()}{until}"
         )
-    if mode is Mode.SERVERLESS:
-        catalog_end = info.serverless_retired_on
-        if lifecycle.retirement != catalog_end and (lifecycle.retirement or catalog_end):
-            warnings.append(
-                f"the catalog and the registry disagree on when serverless fine-tuning of {info.name} retires "
-                f"(catalog: {_fmt(catalog_end)}, registry: {_fmt(lifecycle.retirement)}); the registry is followed"
-            )
-        if lifecycle.deploy_regions and region.lower() not in lifecycle.deploy_regions:
-            warnings.append(
-                f"the registry lists {', '.join(lifecycle.deploy_regions)} as deploy regions for {label} after "
-                f"fine-tuning, not {region}: the fine-tuned model may not deploy here"
-            )
+    catalog_end = info.serverless_retired_on
+    if retirement != catalog_end and (retirement or catalog_end):
+        warnings.append(
+            f"the catalog and the registry disagree on when serverless fine-tuning of {info.name} retires "
+            f"(catalog: {_fmt(catalog_end)}, registry: {_fmt(retirement)}); the registry is followed"
+        )
+    if lifecycle.deploy_regions and region.lower() not in lifecycle.deploy_regions:
+        warnings.append(
+            f"the registry lists {', '.join(lifecycle.deploy_regions)} as deploy regions for {label} after "
+            f"fine-tuning, not {region}: the fine-tuned model may not deploy here"
+        )
     return Verdict(warnings=tuple(warnings))
 
 

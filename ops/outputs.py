@@ -84,11 +84,11 @@ def load_outputs_file(path: Path) -> StackOutputs:
     return StackOutputs.from_mapping(data, str(path))
 
 
-def load_stack_outputs(stack: str, *, cwd: Path | None = None, pulumi: str = "pulumi") -> StackOutputs:
+def load_stack_outputs(stack: str) -> StackOutputs:
     """Read a stack's outputs with the Pulumi CLI (ops/pulumi_cli.py)."""
     from ops.pulumi_cli import stack_output_json
 
-    text = stack_output_json(stack, cwd=cwd, pulumi=pulumi)
+    text = stack_output_json(stack)
     try:
         data = json.loads(text)
     except json.JSONDecodeError:

@@ -8,31 +8,29 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable
-from pathlib import Path
 
 from core.errors import OutputsError, ToolkitError, UsageError
 
 INSTALL_HINT = "install it from pulumi.com, or pass --outputs FILE with saved outputs"
 
 
-def executable(pulumi: str = "pulumi") -> str:
-    found = shutil.which(pulumi)
+def executable() -> str:
+    found = shutil.which("pulumi")
     if found is None:
         raise UsageError("the Pulumi CLI is not on PATH", hint=INSTALL_HINT)
     return found
 
 
-def stack_output_json(stack: str, *, cwd: Path | None = None, pulumi: str = "pulumi") -> str:
+def stack_output_json(stack: str) -> str:
     """`pulumi stack output --json --show-secrets` (secrets included: they never reach stdout)."""
     try:
-        exe = executable(pulumi)
+        exe = executable()
     except UsageError as exc:
         raise OutputsError(str(exc), hint=exc.hint) from None
     proc = subprocess.run(
         [exe, "stack", "output", "--json", "--show-secrets", "--stack", stack],
         capture_output=True,
         text=True,
-        cwd=cwd,
         check=False,
     )
     if proc.returncode != 0:
@@ -42,14 +40,16 @@ def stack_output_json(stack: str, *, cwd: Path | None = None, pulumi: str = "pul
 
 
 def destroy(stack: str, on_line: Callable[[str], None]) -> None:
-    """`pulumi destroy --yes` of `stack`, its output passed on line by line."""
-    proc = subprocess.run(
+    """`pulumi destroy --yes` of `stack`, its output passed on line by line as it comes (a destroy
+    takes minutes: the user sees it move)."""
+    with subprocess.Popen(
         [executable(), "destroy", "--yes", "--skip-preview", "--non-interactive", "--stack", stack],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        check=False,
-    )
-    for line in (proc.stdout + proc.stderr).splitlines():
-        on_line(line)
+    ) as proc:
+        assert proc.stdout is not None  # stdout=PIPE
+        for line in proc.stdout:
+            on_line(line.rstrip("\n"))
     if proc.returncode != 0:
         raise ToolkitError(f"pulumi destroy of stack {stack!r} failed (exit {proc.returncode})")
