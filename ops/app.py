@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 class Reporter(Protocol):
     """Where a flow's words go (the CLI's Output renders them on stderr)."""
 
-    quiet: bool
-
     def progress(self, message: str) -> None: ...
     def warn(self, message: str) -> None: ...
     def debug(self, message: str) -> None: ...
@@ -186,7 +184,7 @@ class App:
 
     def close(self) -> None:
         """Release clients that hold connections."""
-        for name in ("blobs", "transport", "credential"):
+        for name in ("transport", "credential"):
             client: Any = self.__dict__.get(name)
             closer = getattr(client, "close", None)
             if callable(closer):

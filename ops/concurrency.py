@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 from core.errors import EXIT_FAILURE, ToolkitError
-from ops.limits import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, MAX_INFERENCE_CONCURRENCY
-
-__all__ = ["DEFAULT_CONCURRENCY", "MAX_CONCURRENCY", "MAX_INFERENCE_CONCURRENCY", "Outcome", "run_bounded"]
 
 T = TypeVar("T")
 R = TypeVar("R")

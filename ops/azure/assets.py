@@ -7,7 +7,8 @@ whatever form the service answers (ops/azure/uris.py).
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from core.errors import NotFoundError
 from ops.azure.arm import ArmAdapter, json_of
@@ -15,12 +16,17 @@ from ops.azure.records import (
     TOOL_TAG,
     DataAssetInfo,
     DatastoreInfo,
+    JobInfo,
     ModelVersionInfo,
     data_info,
     datastore_info,
     model_info,
     version_key,
 )
+
+if TYPE_CHECKING:
+    from ops.azure.transport import Transport
+    from ops.outputs import StackOutputs
 
 API_VERSION = "2024-10-01"
 # What a model version PUT may carry (azure-ai-ml's ModelVersionProperties; the recorded request in
@@ -42,8 +48,17 @@ MODEL_FIELDS = frozenset(
 )
 
 
+# A datastore secret is asked for with a one-hour expiry; it is reused for half of that.
+SECRET_REUSE_SECONDS = 1800.0
+
+
 class Assets(ArmAdapter):
     api_version = API_VERSION
+
+    def __init__(self, transport: Transport, outputs: StackOutputs) -> None:
+        super().__init__(transport, outputs)
+        self._secrets: dict[str, tuple[str, float]] = {}  # datastore -> (secret, when it was read)
+        self._secrets_lock = threading.Lock()
 
     # --- data -------------------------------------------------------------------------------------
     def _data(self, name: str = "", version: str = "") -> str:
@@ -107,6 +122,15 @@ class Assets(ArmAdapter):
             return []
         return sorted(found, key=lambda m: version_key(m.version))
 
+    def job_model(self, job: JobInfo) -> ModelVersionInfo | None:
+        """The model version a completed job registered: its output's newest version made by this job
+        (or by no job the service names), else the newest version."""
+        if not job.output_model_name:
+            return None
+        versions = self.model_versions(job.output_model_name)
+        mine = [v for v in versions if v.job_name in (None, job.name)] or versions
+        return mine[-1] if mine else None
+
     def set_model_tags(self, name: str, version: str, tags: dict[str, str]) -> ModelVersionInfo:
         """Replace a model version's tags: GET it, PUT it back with new tags (only description and tags of
         a version may change; what `az ml model update --set tags...` does)."""
@@ -140,7 +164,20 @@ class Assets(ArmAdapter):
         path = f"{self.workspace_path()}/datastores/{name}"
         return datastore_info(self.get_json(path, f"reading datastore {name}"))
 
-    def datastore_secret(self, name: str) -> str:
+    def blob_credential(self, store: DatastoreInfo) -> str | None:
+        """What blob calls on `store` sign with: None for an identity-based datastore (the caller's own
+        token), else the datastore's secret, read once per datastore and reused while it is fresh (by
+        concurrent callers too: they wait for the one read)."""
+        if store.credential_kind in ("None", ""):
+            return None
+        with self._secrets_lock:
+            now = self.transport.clock.now()
+            known = self._secrets.get(store.name)
+            if known is None or now - known[1] >= SECRET_REUSE_SECONDS:
+                known = self._secrets[store.name] = (self._secret(store.name), now)
+            return known[0]
+
+    def _secret(self, name: str) -> str:
         """A short-lived SAS (or the key) of a key-based datastore, asked for as azure-ai-ml asks before an
         upload (recorded: {"expirableSecret": true, "expireAfterHours": 1} -> {"secretsType": "Sas"}).
         listSecrets only reads: safe to retry."""

@@ -7,7 +7,6 @@ clock here too. With --debug every attempt is printed (SAS signatures redacted).
 
 from __future__ import annotations
 
-from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,15 +52,13 @@ class Blobs:
         self, store: DatastoreInfo, local: Path, blob_path: str, sha256: str, secret: str | None
     ) -> bool:
         """Upload unless a blob with this content (sha256 metadata) is already there; True if uploaded."""
-        from azure.core.exceptions import ResourceExistsError
-
         what = f"uploading {local.name}"
         with self._client(store, blob_path, secret) as blob:
             if self._call(what, lambda: _holds(blob, sha256)):
                 return False
 
             def put() -> None:
-                with local.open("rb") as fh, suppress(ResourceExistsError):
+                with local.open("rb") as fh:
                     blob.upload_blob(fh, overwrite=True, metadata={"sha256": sha256})
 
             self._call(what, put)
@@ -82,9 +79,6 @@ class Blobs:
                 return False
         return True
 
-    def close(self) -> None:
-        """Blob clients are opened per call and closed with it."""
-
     @staticmethod
     def _call(what: str, fn: Any) -> Any:
         from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
@@ -103,6 +97,11 @@ class Blobs:
 
 
 def _holds(blob: Any, sha256: str) -> bool:
-    if not blob.exists():
+    """Whether the blob is there with this content: one HEAD (a missing blob is a 404)."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        properties = blob.get_blob_properties()
+    except ResourceNotFoundError:
         return False
-    return (blob.get_blob_properties().metadata or {}).get("sha256") == sha256
+    return (properties.metadata or {}).get("sha256") == sha256

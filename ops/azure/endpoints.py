@@ -4,17 +4,22 @@
 set in the same PUT that creates an endpoint: there is no moment in which a new endpoint runs
 unfiltered. The request and response shapes are those of Microsoft's published REST examples
 (Azure/azure-rest-api-specs, ServerlessEndpoint/*.json; tests/contract/fixtures/rest-examples).
-Long-running PUT and DELETE are followed by ARMPolling on the shared polling policy (transport.py).
+Long-running PUT, PATCH and DELETE are followed by ARMPolling on the shared polling policy
+(transport.py). ARMPolling ends a PUT or PATCH with the endpoint itself (its final GET of the resource,
+or the answer when there was nothing to poll): that answer is the result, with no read after it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import AzureError, NotFoundError
 from ops.azure.arm import ArmAdapter, json_of
 from ops.azure.records import TOOL_TAG, EndpointInfo, endpoint_info
 from ops.polling import DEFAULT_POLICY, PollPolicy
+
+if TYPE_CHECKING:
+    from ops.azure.transport import Operation
 
 API_VERSION = "2024-10-01"
 
@@ -49,12 +54,15 @@ class Endpoints(ArmAdapter):
         content_safety: bool,
         tags: dict[str, str],
         policy: PollPolicy,
-    ) -> Any:
-        """PUT the endpoint (idempotent) and return the poller of its provisioning."""
+    ) -> EndpointOperation:
+        """PUT the endpoint (idempotent) and return the operation of its provisioning."""
         body = endpoint_body(model_id, location=location, content_safety=content_safety, tags=tags)
-        return self.transport.begin(
-            self.client, "PUT", self.url(self._path(name)), policy,
-            what=f"creating endpoint {name}", json=body, ok=(200, 201),
+        return EndpointOperation(
+            self, name,
+            self.transport.begin(
+                self.client, "PUT", self.url(self._path(name)), policy,
+                what=f"creating endpoint {name}", json=body, ok=(200, 201),
+            ),
         )  # fmt: skip
 
     def begin_delete(self, name: str, policy: PollPolicy) -> Any | None:
@@ -80,25 +88,54 @@ class Endpoints(ArmAdapter):
             "secondary": str(body.get("secondaryKey") or ""),
         }
 
-    def begin_set_content_safety(self, name: str, enabled: bool, policy: PollPolicy) -> Any:
+    def begin_set_content_safety(self, name: str, enabled: bool, policy: PollPolicy) -> EndpointOperation:
         """PUT the endpoint back with contentSafety changed (its PATCH model carries only sku, identity
-        and tags); read-only properties are left out of the body."""
+        and tags); read-only properties are left out of the body. The PUT replaces the whole endpoint,
+        tags included, so its body is built from a read made just before it, not from an older one."""
         current = self.get_raw(name)
         body = resubmission(current, content_safety=enabled)
         state = "Enabled" if enabled else "Disabled"
-        return self.transport.begin(
-            self.client, "PUT", self.url(self._path(name)), policy,
-            what=f"setting content safety of {name} to {state}", json=body, ok=(200, 201),
+        return EndpointOperation(
+            self, name,
+            self.transport.begin(
+                self.client, "PUT", self.url(self._path(name)), policy,
+                what=f"setting content safety of {name} to {state}", json=body, ok=(200, 201),
+            ),
         )  # fmt: skip
 
     def set_tags(self, name: str, tags: dict[str, str], policy: PollPolicy = DEFAULT_POLICY) -> EndpointInfo:
         """Replace the endpoint's tags (PATCH: tags are part of the endpoint's update model). The spec
-        lets the service answer 202 and finish later: the operation is followed, then the endpoint read."""
-        self.transport.begin(
-            self.client, "PATCH", self.url(self._path(name)), policy,
-            what=f"tagging endpoint {name}", json={"tags": tags}, ok=(200, 202),
+        lets the service answer 202 and finish later: the operation is followed to the endpoint."""
+        return EndpointOperation(
+            self, name,
+            self.transport.begin(
+                self.client, "PATCH", self.url(self._path(name)), policy,
+                what=f"tagging endpoint {name}", json={"tags": tags}, ok=(200, 202),
+            ),
         ).result()  # fmt: skip
-        return self.get(name)
+
+    def _answered(self, name: str, response: Any) -> EndpointInfo:
+        """The endpoint an answer carries; read only when the answer has no body."""
+        body = json_of(response) if response is not None else {}
+        return endpoint_info(body) if body.get("name") else self.get(name)
+
+
+class EndpointOperation:
+    """A PUT or PATCH of an endpoint: `started` is the endpoint as the first answer shows it (provisioning),
+    `result()` follows the operation and is the endpoint as it ended; the operation's failures leave as
+    transport.Operation raises them."""
+
+    def __init__(self, endpoints: Endpoints, name: str, operation: Operation) -> None:
+        self.endpoints = endpoints
+        self.name = name
+        self.operation = operation
+
+    @property
+    def started(self) -> EndpointInfo:
+        return self.endpoints._answered(self.name, self.operation.first.http_response)
+
+    def result(self) -> EndpointInfo:
+        return self.endpoints._answered(self.name, self.operation.result())
 
 
 def endpoint_body(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.credential import tls_failure
 from core.errors import AuthError, AzureError, ConflictError, NotFoundError, ToolkitError
+from ops.text import cut
 
 ROLE_HINT = (
     "the workflow needs Azure AI Developer on the stack's resource group (uploads also Storage Blob Data "
@@ -27,8 +29,7 @@ class TransientError(AzureError):
 
 
 def one_line(text: Any, limit: int = 300) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return cut(" ".join(str(text).split()), limit)
 
 
 def error_body(response: Any) -> dict[str, Any]:
@@ -68,11 +69,11 @@ def service_error(response: Any, what: str) -> ToolkitError:
 
 def unreachable(what: str, exc: BaseException, url: str) -> ToolkitError:
     """No answer at all: TLS, DNS, refused or reset connections, timeouts — after the retries."""
-    text = f"{exc} {getattr(exc, 'inner_exception', '') or ''}"
     host = url.split("/")[2] if "://" in url else url
-    if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text or "SSL:" in text:
+    tls = tls_failure(f"{exc} {getattr(exc, 'inner_exception', '') or ''}")
+    if tls:
         return AzureError(
-            f"{what}: TLS failed talking to {host} ({_first_line(exc)})",
+            f"{what}: TLS failed talking to {host} ({tls})",
             hint="check FOUNDRY_CA_BUNDLE: it must hold the CA that signed the endpoint's certificate",
         )
     return TransientError(

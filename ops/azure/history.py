@@ -1,4 +1,4 @@
-"""Run history of the project's jobs: a failed job's error, and (metrics) its training curves.
+"""Run history of the project's jobs: a failed job's error (training metrics come from MLflow: tracking.py).
 
 The workspace's `discoveryUrl` names the regional services; run history answers under
 `/history/v1.0/<workspace path>/runs/<job>` with the same ARM token (what azure-ai-ml's run-history
@@ -31,9 +31,7 @@ class RunHistory(ArmAdapter):
         url = self.workspaces.project.discovery_url
         if not url:
             return {}
-        response = self.transport.send(
-            self.transport.bearer(url.split("/discovery")[0]), "GET", url, what="reading workspace discovery"
-        )
+        response = self.transport.send(self.transport.arm(), "GET", url, what="reading workspace discovery")
         return {str(k): str(v) for k, v in json_of(response).items() if isinstance(v, str)}
 
     def _client(self) -> tuple[Any, str]:
@@ -45,7 +43,7 @@ class RunHistory(ArmAdapter):
             f"/history/v1.0/subscriptions/{o.subscription_id}/resourceGroups/{o.resource_group_name}"
             f"/providers/Microsoft.MachineLearningServices/workspaces/{o.project_name}"
         )
-        return self.transport.bearer(base), base + path
+        return self.transport.arm(), base + path
 
     def run_error(self, job: str) -> str | None:
         """`<code>: <message>` of a failed run, as run details carry it; None when there is none."""

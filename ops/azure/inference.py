@@ -73,7 +73,7 @@ class Inference:
             headers["extra-parameters"] = "pass-through"
         base = uri.rstrip("/")
         started = time.monotonic()
-        pipeline = self.transport.anonymous(base)
+        pipeline = self.transport.anonymous()
         response = self.transport.send_any(
             pipeline, "POST", base + CHAT_PATH, what=f"chat with {base}", json=payload, headers=headers
         )

@@ -23,21 +23,12 @@ class Permissions:
 
     actions: tuple[str, ...]
     not_actions: tuple[str, ...]
-    data_actions: tuple[str, ...]
-    not_data_actions: tuple[str, ...]
 
     def allows(self, action: str) -> bool:
-        return _granted(action, self.actions, self.not_actions)
-
-    def allows_data(self, action: str) -> bool:
-        return _granted(action, self.data_actions, self.not_data_actions)
-
-
-def _granted(action: str, allowed: tuple[str, ...], denied: tuple[str, ...]) -> bool:
-    lowered = action.lower()
-    if not any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in allowed):
-        return False
-    return not any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in denied)
+        lowered = action.lower()
+        if not any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in self.actions):
+            return False
+        return not any(fnmatch.fnmatchcase(lowered, pattern.lower()) for pattern in self.not_actions)
 
 
 class Providers(ArmAdapter):
@@ -72,8 +63,6 @@ class Providers(ArmAdapter):
         return Permissions(
             actions=tuple(a for r in rows for a in r.get("actions") or ()),
             not_actions=tuple(a for r in rows for a in r.get("notActions") or ()),
-            data_actions=tuple(a for r in rows for a in r.get("dataActions") or ()),
-            not_data_actions=tuple(a for r in rows for a in r.get("notDataActions") or ()),
         )
 
     def identity_principal_id(self, identity_id: str) -> str:

@@ -92,7 +92,7 @@ class EndpointInfo:
     provisioning_state: str | None
     endpoint_state: str | None
     uri: str | None
-    content_safety: str | None
+    content_safety: str  # "Enabled" or "Disabled"; the service enables it when nothing says otherwise
     auth_mode: str | None
     tags: dict[str, str]
     location: str | None = None
@@ -268,7 +268,7 @@ def endpoint_info(body: dict[str, Any]) -> EndpointInfo:
         provisioning_state=props.get("provisioningState"),
         endpoint_state=props.get("endpointState"),
         uri=(props.get("inferenceEndpoint") or {}).get("uri"),
-        content_safety=(props.get("contentSafety") or {}).get("contentSafetyStatus"),
+        content_safety=(props.get("contentSafety") or {}).get("contentSafetyStatus") or "Enabled",
         auth_mode=props.get("authMode"),
         tags=_tags(body.get("tags")),
         location=body.get("location"),

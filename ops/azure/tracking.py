@@ -51,15 +51,16 @@ class Tracking:
         if not uri or "://" not in uri:
             raise ToolkitError("the project workspace names no MLflow tracking URI")
         url = "https://" + uri.split("://", 1)[1]
-        host = "/".join(url.split("/")[:3])
-        return self.transport.bearer(host), url.rstrip("/") + "/api/2.0/mlflow"
+        return self.transport.arm(), url.rstrip("/") + "/api/2.0/mlflow"
 
     def _runs(self, job: str) -> list[dict[str, Any]]:
-        """The job's run and its children (the children log the metrics). The experiment is read once."""
+        """The job's run and its children (the children log the metrics): one search on
+        `tags.mlflow.rootRunId`, which carries the root run too (it is its own root: the run search shape in
+        tests/contract/fixtures/registry-and-metrics). `runs/get` is read once per job, for the experiment."""
         client, base = self._base()
         what = f"reading metrics of job {job}"
         experiment = self._experiments.get(job)
-        runs: list[dict[str, Any]] = []
+        root: dict[str, Any] | None = None
         if experiment is None:
             try:
                 root = (
@@ -73,7 +74,7 @@ class Tracking:
             except NotFoundError:
                 raise NotFoundError(f"job {job} has no run in the workspace's tracking service yet") from None
             experiment = self._experiments[job] = str((root.get("info") or {}).get("experiment_id") or "")
-            runs.append(root)
+        runs: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             body: dict[str, Any] = {
@@ -92,7 +93,10 @@ class Tracking:
             runs += [r for r in page.get("runs") or [] if isinstance(r, dict)]
             token = page.get("next_page_token") or None
             if not token:
-                return runs
+                break
+        if root is not None and not any(_run_id(r) == job for r in runs):
+            runs.insert(0, root)  # a root run the search did not return (untagged) still counts
+        return runs
 
     def latest(self, job: str) -> dict[str, MetricPoint]:
         """Each metric's last logged value (what a run's `data.metrics` holds): one search, no histories."""
@@ -112,15 +116,11 @@ class Tracking:
         client, base = self._base()
         what = f"reading metrics of job {job}"
         runs = [r for r in self._runs(job) if _run_id(r)]
-        found = RunMetrics(run_ids=tuple(dict.fromkeys(_run_id(r) for r in runs)))
-        seen: set[tuple[str, str]] = set()
+        found = RunMetrics(run_ids=tuple(_run_id(r) for r in runs))
         for run in runs:
             run_id = _run_id(run)
             keys = {m.get("key") for m in (run.get("data") or {}).get("metrics") or [] if isinstance(m, dict)}
             for key in sorted(k for k in keys if k):
-                if (run_id, key) in seen:
-                    continue
-                seen.add((run_id, key))
                 found.series.setdefault(str(key), []).extend(
                     self._history(client, base, run_id, str(key), what)
                 )

@@ -4,9 +4,13 @@ Retries are azure-core's RetryPolicy, configured once here (RETRY): throttling (
 Retry-After) and transient faults (408, 500, 502, 503, 504, dropped connections) are retried with the
 service's Retry-After (capped) or exponential backoff. No adapter writes its own loop on top. A POST or
 PATCH is retried as azure-core decides for any method it does not know to be idempotent (on an answer
-with Retry-After, and on 500, 503 and 504), and on everything else above only when the caller marks it
-`safe_post` (every POST this toolkit makes only reads or is safe to repeat: listKeys, listSecrets, job
-cancel, provider register, MLflow search, a chat).
+with Retry-After, and on 500, 503 and 504). A POST is retried on everything else above too only when the
+caller marks it `safe_post` (every POST this toolkit makes only reads or is safe to repeat: listKeys,
+listSecrets, job cancel, provider register, MLflow search, a chat); a PATCH never is.
+
+Two pipeline clients serve the whole process: one signs with the ARM token (ARM itself, and the regional
+services that take the same token: run history, registries, MLflow; they are called by absolute URL), one
+signs nothing (an inference endpoint, authorised per request by its key).
 
 Long-running ARM operations use azure-mgmt-core's ARMPolling; only the wait between polls is ours: the
 schedule of ops/polling.py, shared with `finetune wait`, so every wait has one budget.
@@ -17,6 +21,7 @@ clock instead of waiting, product code has no test switch.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,7 +155,7 @@ def _transport(verify: str | bool, clock: Clock) -> Any:
 
 
 class Transport:
-    """Builds the pipeline clients of this process: one per audience, all with the same policies."""
+    """Builds the two pipeline clients of this process (see the module doc), both with the same policies."""
 
     def __init__(
         self,
@@ -159,14 +164,13 @@ class Transport:
         clock: Clock,
         *,
         debug: Sink | None = None,
-        budget: RetryBudget = RETRY,
     ) -> None:
         self.cloud = cloud
         self.credential = credential
         self.clock = clock
         self.debug = debug
-        self.budget = budget
         self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()  # concurrent calls (a batch of chats) build each client once
 
     def policies(self, auth: Any | None) -> list[Any]:
         """azure-core's standard order: ids and headers, retry, then per attempt auth and --debug."""
@@ -187,7 +191,7 @@ class Transport:
             UserAgentPolicy(sdk_moniker=f"foundry-ops/{__version__}"),
             ProxyPolicy(),
             ContentDecodePolicy(),
-            _retry_policy(self.budget),
+            _retry_policy(RETRY),
         ]
         if auth is not None:
             policies.append(auth)
@@ -197,39 +201,42 @@ class Transport:
         return policies
 
     def arm(self) -> Any:
-        """ARM, with a bearer token for the cloud's management scope."""
-        return self._client("arm", self.cloud.arm_endpoint.rstrip("/"), self.cloud.arm_scope)
+        """The client that signs with a token for the cloud's management scope: ARM (a path is taken under
+        the ARM endpoint), and every other service that takes the ARM token (an absolute URL)."""
+        return self._client("arm")
 
-    def bearer(self, base_url: str, scope: str | None = None) -> Any:
-        """Another endpoint that takes the ARM token (workspace run history, registries)."""
-        return self._client(f"bearer:{base_url}", base_url.rstrip("/"), scope or self.cloud.arm_scope)
+    def anonymous(self) -> Any:
+        """The client that signs nothing, for endpoints authorised per request (an inference key); it is
+        given absolute URLs only."""
+        return self._client("anonymous")
 
-    def anonymous(self, base_url: str) -> Any:
-        """An endpoint authorised per request (an inference endpoint's key)."""
-        return self._client(f"anonymous:{base_url}", base_url.rstrip("/"), None)
+    def _client(self, kind: str) -> Any:
+        with self._lock:
+            client = self._clients.get(kind)
+            if client is None:
+                from azure.mgmt.core import ARMPipelineClient
 
-    def _client(self, key: str, base_url: str, scope: str | None) -> Any:
-        client = self._clients.get(key)
-        if client is None:
-            from azure.mgmt.core import ARMPipelineClient
+                auth = None
+                if kind == "arm":
+                    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
 
-            auth = None
-            if scope is not None:
-                from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
-
-                if self.credential is None:
-                    raise ValueError("this transport has no credential")
-                auth = ARMChallengeAuthenticationPolicy(self.credential, scope)
-            client = ARMPipelineClient(
-                base_url, policies=self.policies(auth), transport=_transport(self.cloud.verify, self.clock)
-            )
-            self._clients[key] = client
-        return client
+                    if self.credential is None:
+                        raise ValueError("this transport has no credential")
+                    auth = ARMChallengeAuthenticationPolicy(self.credential, self.cloud.arm_scope)
+                client = ARMPipelineClient(
+                    self.cloud.arm_endpoint.rstrip("/"),
+                    policies=self.policies(auth),
+                    transport=_transport(self.cloud.verify, self.clock),
+                )
+                self._clients[kind] = client
+            return client
 
     def close(self) -> None:
-        for client in self._clients.values():
+        with self._lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
             client.close()
-        self._clients.clear()
 
     # --- sending --------------------------------------------------------------------------------
     def send(
@@ -270,14 +277,13 @@ class Transport:
         what: str,
         json: Any = None,
         ok: tuple[int, ...] = (200, 201, 202, 204),
-        safe_post: bool = False,
         failure: type[ToolkitError] | None = None,
     ) -> Operation:
         """Start a long-running ARM operation and follow it on the shared polling policy.
 
         The poller's result is the final HTTP response (or None when the operation has no body).
         """
-        first = self._run(client, method, url, what, json, ok, safe_post, None)
+        first = self._run(client, method, url, what, json, ok, False, None)
         return Operation(client, first, policy, what, failure)
 
     def _run(
@@ -293,8 +299,6 @@ class Transport:
     ) -> PipelineResponse[Any, Any]:
         from azure.core.exceptions import AzureError as SdkError
         from azure.core.rest import HttpRequest
-
-        from core.errors import ToolkitError
 
         if "://" not in url:
             url = client.format_url(url)  # a path under the client's base URL
@@ -335,10 +339,6 @@ class Operation:
         self.policy = policy
         self.what = what
         self.failure = failure  # the error an operation that ended Failed is (default JobFailedError)
-
-    @property
-    def status_code(self) -> int:
-        return int(self.first.http_response.status_code)
 
     def result(self) -> HttpResponse | None:
         from azure.core.exceptions import AzureError as SdkError
@@ -393,7 +393,7 @@ def storage_kwargs(transport: Transport) -> dict[str, Any]:
     """azure-storage-blob keeps its own retry type (it knows secondary hosts): the same number of
     attempts and the same clocked transport; --debug lines through its response hook."""
     kwargs: dict[str, Any] = {
-        "retry_total": transport.budget.attempts - 1,
+        "retry_total": RETRY.attempts - 1,
         "transport": _transport(transport.cloud.verify, transport.clock),
         "connection_verify": transport.cloud.verify,
     }

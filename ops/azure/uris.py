@@ -1,4 +1,4 @@
-"""Data URIs in every form the service uses, parsed once.
+"""Data URIs in every form the service uses, and model version ids, parsed once.
 
 A data version is registered with the short form `azureml://datastores/<ds>/paths/<path>`; the service
 answers with the long form `azureml://subscriptions/<sub>/resourcegroups/<rg>/workspaces/<ws>/datastores/
@@ -51,3 +51,14 @@ def stored_path(uri: str) -> StoredPath | None:
 def short_uri(datastore: str, path: str) -> str:
     """The form a data version is registered with."""
     return f"azureml://datastores/{datastore}/paths/{path}"
+
+
+_MODEL = re.compile(r"/models/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$")
+
+
+def model_version(model_id: str | None) -> tuple[str, str] | None:
+    """(name, version) of a model version id, in the workspace form Workspaces.model_id writes
+    (`azureml://locations/<loc>/workspaces/<guid>/models/<name>/versions/<v>`) or a registry's
+    (`azureml://registries/<reg>/models/<name>/versions/<v>`); None for anything else."""
+    match = _MODEL.search(model_id or "")
+    return (match["name"], match["version"]) if match else None

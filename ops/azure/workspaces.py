@@ -1,4 +1,5 @@
-"""Workspaces (hub and project): region, GUID, kind and discovery URL, read once per process."""
+"""Workspaces (hub and project): region, GUID, kind and discovery URL; the stack's project is read once
+per process (`Workspaces.project`), any other read is a GET."""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from core.errors import NotFoundError
 from ops.app import App
 from ops.cli.options import (
     concurrency_option,
@@ -18,7 +17,7 @@ from ops.cli.options import (
     wait_option,
     yes_option,
 )
-from ops.text import iso_z
+from ops.text import iso
 
 if TYPE_CHECKING:
     from ops.polling import PollPolicy
@@ -83,8 +82,8 @@ def create(
         wait=wait,
         ttl=flow.parse_duration(ttl) if ttl else None,
     )
-    done = flow.create(app, request, policy)
-    out(app).result(endpoint_dict(done.endpoint, app))
+    endpoint = flow.create(app, request, policy)
+    out(app).result(endpoint_dict(endpoint, app))
 
 
 @deploy.command("list")
@@ -184,7 +183,7 @@ def reap(app: App, concurrency: int, policy: PollPolicy) -> None:
     rows: list[dict[str, Any]] = [
         {
             "name": e.name,
-            "expired": iso_z(flow.iso(b.expires)) if b.expires else None,
+            "expired": iso(b.expires) if b.expires else None,
             "age_hours": round((now - b.created).total_seconds() / 3600, 1) if b.created else None,
             "hours_billed": b.hours_billed,
         }
@@ -206,11 +205,7 @@ def reap(app: App, concurrency: int, policy: PollPolicy) -> None:
 def _get(app: App, name: str) -> Any:
     from ops.flows import deploy as flow
 
-    endpoint = app.endpoints.find(name)
-    if endpoint is None:
-        known = [e.name for e in app.endpoints.list()]
-        raise NotFoundError(f"endpoint {name} not found in the project{flow.suggest(name, known)}")
-    return endpoint
+    return flow.require_all(app, [name])[name]
 
 
 def endpoint_dict(endpoint: Any, app: App) -> dict[str, Any]:
@@ -219,22 +214,22 @@ def endpoint_dict(endpoint: Any, app: App) -> dict[str, Any]:
     bill = flow.billing(endpoint, app.clock.utcnow())
     return {
         "name": endpoint.name,
-        "model": endpoint.tags.get("model") or _model_from_id(endpoint.model_id),
+        "model": endpoint.tags.get("model") or _model_name(endpoint.model_id),
         "model_version": endpoint.tags.get("model_version"),
         "model_id": endpoint.model_id,
         "state": endpoint.endpoint_state or endpoint.provisioning_state,
         "provisioning_state": endpoint.provisioning_state,
-        "content_safety": endpoint.content_safety or "Enabled",
+        "content_safety": endpoint.content_safety,
         "uri": endpoint.uri,
         "auth_mode": endpoint.auth_mode,
-        "created": flow.iso(bill.created) if bill.created else None,
-        "expires": flow.iso(bill.expires) if bill.expires else None,
+        "created": iso(bill.created) if bill.created else None,
+        "expires": iso(bill.expires) if bill.expires else None,
         "hours_billed": bill.hours_billed,
     }
 
 
-def _model_from_id(model_id: str | None) -> str | None:
-    if not model_id or "/models/" not in model_id:
-        return model_id
-    tail = model_id.split("/models/", 1)[1].split("/")
-    return f"{tail[0]}:{tail[2]}" if len(tail) >= 3 else tail[0]
+def _model_name(model_id: str | None) -> str | None:
+    from ops.azure.uris import model_version
+
+    parsed = model_version(model_id)
+    return f"{parsed[0]}:{parsed[1]}" if parsed else model_id

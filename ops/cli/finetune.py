@@ -23,7 +23,7 @@ from ops.cli.options import (
 )
 from ops.cli.output import Format
 from ops.limits import DEFAULT_VALIDATION_FRACTION, MAX_LEARNING_RATE
-from ops.text import iso_z, key_values
+from ops.text import did_you_mean, iso_z, key_values
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -128,8 +128,7 @@ def submit(
         force=force,
         allow_secrets=allow_secrets,
     )
-    done = flow.submit(app, request)
-    job = done.job
+    job = flow.submit(app, request)
     if wait:
         job = _wait(app, job.name, None, policy)
     _show(app, job)
@@ -160,7 +159,7 @@ def show(app: App, job: str) -> None:
     info = _get(app, job)
     data = job_dict(info)
     if info.failed:
-        data["error"] = flow.job_error(app, job)
+        data["error"] = flow.job_error(app, info)
     _render(app, data)
 
 
@@ -198,7 +197,7 @@ def cancel(app: App, job: str) -> None:
     info = _get(app, job)
     if not info.terminal:
         confirm(app, f"Cancel fine-tuning job {job} ({info.status})? Its progress is lost.")
-    _show(app, flow.cancel(app, job))
+    _show(app, flow.cancel(app, info))
 
 
 @finetune.command("metrics")
@@ -241,10 +240,8 @@ def _get(app: App, job: str) -> JobInfo:
 
 
 def _not_found(app: App, job: str, exc: NotFoundError) -> NoReturn:
-    from ops.flows.deploy import suggest
-
     known = [j.name for j in app.jobs.list()]
-    raise NotFoundError(f"job {job} not found in the project{suggest(job, known)}") from exc
+    raise NotFoundError(f"job {job} not found in the project{did_you_mean(job, known)}") from exc
 
 
 def _wait(app: App, name: str, timeout: float | None, policy: PollPolicy) -> JobInfo:

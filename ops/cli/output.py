@@ -93,7 +93,7 @@ class Output:
         if self.quiet:
             return
         if not stderr_is_terminal():
-            if changed or text.startswith("still waiting"):
+            if changed:
                 click.echo(text, err=True)
             return
         if changed:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import click
@@ -39,6 +38,8 @@ def preflight(app: App, model: str, mode: str | None, fix: bool, policy: PollPol
       foundry-ops preflight --stack dev -m Phi-4 --fix
       foundry-ops preflight -m Phi-3.5-mini-instruct --mode managed-compute -o json
     """
+    from dataclasses import asdict
+
     from ops.flows import preflight as flow
     from ops.flows.finetune import catalog_model
 

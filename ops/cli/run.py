@@ -43,13 +43,10 @@ def _load(file: Path) -> RunFile:
 
 def _assess(app: App, run_file: RunFile) -> flow.RunState:
     """The run's state; a validation split, if any, lives in a temporary directory meanwhile."""
-    import tempfile
-    from pathlib import Path
-
     from ops.flows import runs as flow
 
-    with tempfile.TemporaryDirectory(prefix="foundry-run-") as tmp:
-        return flow.assess(app, run_file, Path(tmp))
+    with flow.assessed(app, run_file) as state:
+        return state
 
 
 def _render(app: App, state: flow.RunState) -> None:
@@ -108,23 +105,22 @@ def apply(
       foundry-ops --stack dev run apply runs/support-bot.yaml
       foundry-ops --outputs outputs.json run apply runs/support-bot.yaml --yes     # in a pipeline
     """
+    from ops.flows import run_apply
     from ops.flows import runs as flow
 
     run_file = _load(file)
-    before = _assess(app, run_file)
-    if not before.changes and not any(s.state == flow.FAILED for s in before.steps):
-        app.report.progress(f"run {run_file.name} is up to date: nothing to apply")
-        _render(app, before)
-        return
-    for step in before.steps:
-        if step.state not in (flow.DONE, flow.SKIPPED):
-            app.report.progress(f"  {step.name}: {step.state} ({step.detail})")
-    confirm(app, f"Apply run {run_file.name} to project {app.outputs.project_name}?")
-    where = outputs_dir or run_file.source.parent / f"{run_file.name}.outputs"
-    from ops.flows import run_apply
-
-    options = run_apply.ApplyOptions(wait=wait, timeout=timeout, policy=policy, outputs_dir=where)
-    state = run_apply.apply(app, run_file, options)
+    with flow.assessed(app, run_file) as before:  # the plan shown is the plan applied (split parts too)
+        if not before.changes and not any(s.state == flow.FAILED for s in before.steps):
+            app.report.progress(f"run {run_file.name} is up to date: nothing to apply")
+            _render(app, before)
+            return
+        for step in before.steps:
+            if step.state not in (flow.DONE, flow.SKIPPED):
+                app.report.progress(f"  {step.name}: {step.state} ({step.detail})")
+        confirm(app, f"Apply run {run_file.name} to project {app.outputs.project_name}?")
+        where = outputs_dir or run_file.source.parent / f"{run_file.name}.outputs"
+        options = run_apply.ApplyOptions(wait=wait, timeout=timeout, policy=policy, outputs_dir=where)
+        state = run_apply.apply(app, run_file, options, before)
     run_apply.write_status(state, where)
     _render(app, state)
 

@@ -90,7 +90,8 @@ def teardown(
     try:
         results = flow.run(app, plan, options)
     except ToolkitError as exc:
-        exc.hint = "run the same teardown command again to resume (the plan is read again from Azure)"
+        resume = "run the same teardown command again to resume (the plan is read again from Azure)"
+        exc.hint = f"{exc.hint}; then {resume}" if exc.hint else resume
         raise
     out(app).result(
         {"scope": plan.scope, "steps": results, "kept": plan.kept, "done": True},

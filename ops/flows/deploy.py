@@ -33,6 +33,7 @@ from ops.azure.records import TOOL_TAG, EndpointInfo
 from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.flows.naming import endpoint_name
 from ops.polling import DEFAULT_POLICY, PollPolicy
+from ops.text import did_you_mean, iso, parse_iso
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -62,12 +63,6 @@ class DeployRequest:
         return f"foundry-ops deploy create {what}{name}{safety}"
 
 
-@dataclass(frozen=True)
-class Deployed:
-    endpoint: EndpointInfo
-    created: bool
-
-
 def parse_duration(text: str) -> dt.timedelta:
     """`8h`, `2d`, `1d12h`, `90m`, `45s` -> a timedelta; anything else is a usage error."""
     match = _DURATION.match(text or "")
@@ -82,20 +77,6 @@ def parse_duration(text: str) -> dt.timedelta:
     return value
 
 
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_iso(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def model_of_job(app: App, job_name: str) -> tuple[str, str]:
     job = app.jobs.get(job_name)
     if job.status != "Completed":
@@ -105,20 +86,19 @@ def model_of_job(app: App, job_name: str) -> tuple[str, str]:
         )
     if not job.output_model_name:
         raise UsageError(f"job {job_name} registered no model")
-    versions = app.assets.model_versions(job.output_model_name)
-    mine = [v for v in versions if v.job_name in (None, job_name)] or versions
-    if not mine:
+    model = app.assets.job_model(job)
+    if model is None:
         raise NotFoundError(
             f"model {job.output_model_name} of job {job_name} is not registered in the project"
         )
-    return job.output_model_name, mine[-1].version
+    return job.output_model_name, model.version
 
 
 def model_of_ref(app: App, ref: str) -> tuple[str, str]:
     name, _, version = ref.removeprefix("azureml:").partition(":")
     versions = app.assets.model_versions(name)
     if not versions:
-        raise NotFoundError(f"model {name} does not exist in the project")
+        raise NotFoundError(f"model {name} not found in the project")
     if not version:
         return name, versions[-1].version
     if version not in {v.version for v in versions}:
@@ -126,7 +106,7 @@ def model_of_ref(app: App, ref: str) -> tuple[str, str]:
     return name, version
 
 
-def create(app: App, request: DeployRequest, policy: PollPolicy = DEFAULT_POLICY) -> Deployed:
+def create(app: App, request: DeployRequest, policy: PollPolicy = DEFAULT_POLICY) -> EndpointInfo:
     """Deploy the model the request names, or return the endpoint that already serves it as asked."""
     if bool(request.job) == bool(request.model):
         raise UsageError("give exactly one of --job or --model")
@@ -142,7 +122,8 @@ def create(app: App, request: DeployRequest, policy: PollPolicy = DEFAULT_POLICY
     }
     if request.ttl is not None:
         tags[EXPIRES_TAG] = iso(app.clock.utcnow() + request.ttl)
-    serving = [e for e in app.endpoints.list() if e.model_id == model_id]
+    listed = {e.name: e for e in app.endpoints.list()}
+    serving = [e for e in listed.values() if e.model_id == model_id]
     if serving:
         return _existing(app, request, serving[0], model_id, tags, policy)
     candidates = (
@@ -151,7 +132,7 @@ def create(app: App, request: DeployRequest, policy: PollPolicy = DEFAULT_POLICY
         else [endpoint_name(model_name, model_id, i) for i in range(NAME_ATTEMPTS)]
     )
     for i, target in enumerate(candidates):
-        clash = app.endpoints.find(target)
+        clash = listed.get(target)
         if clash is not None and clash.model_id != model_id:
             raise UsageError(
                 f"endpoint {target} already serves another model ({clash.model_id})",
@@ -162,7 +143,7 @@ def create(app: App, request: DeployRequest, policy: PollPolicy = DEFAULT_POLICY
             f"creating endpoint {target} for {model_name}:{version} (content safety {safety}) ..."
         )
         try:
-            return Deployed(_provision(app, request, target, model_id, tags, policy), True)
+            return _provision(app, request, target, model_id, tags, policy)
         except AzureError as exc:
             if "not available" in str(exc) and i + 1 < len(candidates):
                 app.report.progress(f"the name {target} is taken elsewhere in the region; trying another")
@@ -178,14 +159,14 @@ def _existing(
     model_id: str,
     tags: dict[str, str],
     policy: PollPolicy,
-) -> Deployed:
+) -> EndpointInfo:
     model = f"{tags['model']}:{tags['model_version']}"
     if request.name and request.name != found.name:
         raise UsageError(
             f"{model} is already deployed as endpoint {found.name} (one endpoint per model); nothing was changed",
             hint=f"use that endpoint, or delete it first: foundry-ops deploy delete {found.name}",
         )
-    current = (found.content_safety or "Enabled").lower() == "enabled"
+    current = found.content_safety.lower() == "enabled"
     if current != request.content_safety:
         state = "enabled" if current else "disabled"
         flag = "--enabled" if request.content_safety else "--disabled"
@@ -195,14 +176,14 @@ def _existing(
         )
     if found.failed:
         app.report.progress(f"endpoint {found.name} failed to provision earlier; trying again ...")
-        return Deployed(_provision(app, request, found.name, model_id, {**found.tags, **tags}, policy), True)
+        return _provision(app, request, found.name, model_id, {**found.tags, **tags}, policy)
     app.report.progress(f"{model} is already deployed as {found.name}")
     if request.ttl is not None and found.tags.get(EXPIRES_TAG) != tags[EXPIRES_TAG]:
         found = app.endpoints.set_tags(found.name, {**found.tags, EXPIRES_TAG: tags[EXPIRES_TAG]})
         app.report.progress(f"endpoint {found.name} now expires at {tags[EXPIRES_TAG]}")
     if request.wait and not found.provisioned:
         found = wait_online(app, found.name, policy, again=request.again())
-    return Deployed(found, False)
+    return found
 
 
 def _provision(
@@ -215,9 +196,9 @@ def _provision(
         tags=tags, policy=policy,
     )  # fmt: skip
     if not request.wait:
-        return app.endpoints.get(name)
+        return poller.started
     try:
-        poller.result()
+        endpoint = poller.result()
     except KeyboardInterrupt:
         raise Interrupted(
             f"stopped waiting; endpoint {name} keeps provisioning in Azure",
@@ -231,17 +212,9 @@ def _provision(
         # nothing about the deployment: follow the endpoint itself instead, after the service's Retry-After
         app.report.progress(f"could not follow the operation of {name}; watching the endpoint instead")
         return wait_online(app, name, policy, again=request.again(), first_wait=exc.retry_after)
-    endpoint = app.endpoints.get(name)
     if endpoint.failed:
         raise JobFailedError(f"deployment of endpoint {name} ended {endpoint.provisioning_state}")
     return endpoint
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, ToolkitError):
-        return exc.one_line()
-    text = " ".join(str(exc).split())
-    return text[:200] or type(exc).__name__
 
 
 def wait_online(
@@ -313,17 +286,10 @@ def require_all(app: App, names: Sequence[str]) -> dict[str, EndpointInfo]:
         if endpoint is None:
             listed = listed if listed is not None else app.endpoints.list()
             raise NotFoundError(
-                f"endpoint {name} does not exist in the project{suggest(name, [e.name for e in listed])}"
+                f"endpoint {name} not found in the project{did_you_mean(name, [e.name for e in listed])}"
             )
         found[name] = endpoint
     return found
-
-
-def suggest(name: str, known: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -376,7 +342,7 @@ def reap(
 
 
 def delete_or_fail(
-    app: App, names: Sequence[str], *, concurrency: int, policy: PollPolicy, what: str = "endpoint deletions"
+    app: App, names: Sequence[str], *, concurrency: int, policy: PollPolicy
 ) -> list[Outcome[str, bool]]:
     """`delete`, reporting each endpoint as it goes; a batch with failures raises after all finished."""
 
@@ -387,5 +353,5 @@ def delete_or_fail(
     outcomes = delete(app, names, concurrency=concurrency, policy=policy, on_done=finished)
     failed = [o for o in outcomes if not o.ok]
     if failed:
-        raise batch_error(what, failed, len(names))
+        raise batch_error("endpoint deletions", failed, len(names))
     return outcomes

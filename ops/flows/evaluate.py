@@ -10,7 +10,6 @@ counted. An endpoint that answers nothing fails the evaluation with the first er
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.data.conversations import Conversation, read_conversations
 from ops.flows.chat import Target, target
 from ops.flows.scoring import exact_match, mean, percentile, perplexity, token_f1
+from ops.limits import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -51,7 +51,7 @@ def evaluate(
     data_file: Path,
     *,
     baseline: str | None = None,
-    concurrency: int = 4,
+    concurrency: int = DEFAULT_CONCURRENCY,
     max_tokens: int = 256,
     limit: int | None = None,
 ) -> Evaluation:
@@ -63,9 +63,9 @@ def evaluate(
     app.report.progress(f"evaluating {' and '.join(names)} on {len(examples)} example(s) ...")
 
     def evaluate_one(to: Target) -> tuple[list[ChatResult | ToolkitError], bool, float]:
-        started = time.monotonic()
+        started = app.clock.now()
         results, logprobs_on = _run(app, to, examples, concurrency, max_tokens)
-        return results, logprobs_on, time.monotonic() - started
+        return results, logprobs_on, app.clock.now() - started
 
     # the endpoint and its baseline are separate deployments with their own limits: side by side
     runs = run_bounded(targets, evaluate_one, concurrency=len(targets))

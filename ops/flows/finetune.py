@@ -45,14 +45,6 @@ class SubmitRequest:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Submitted:
-    job: JobInfo
-    created: bool
-    base_model: RegistryModel
-    mode: Mode
-
-
 def catalog_model(name: str) -> ModelInfo:
     try:
         return get_model(name)
@@ -163,21 +155,21 @@ def plan_job(
     return PlannedJob(info, mode, compute, base, train_ref, valid_ref, sent, suffix, name, inputs)
 
 
-def submit_planned(app: App, planned: PlannedJob, *, tags: dict[str, str] | None = None) -> Submitted:
+def submit_planned(app: App, planned: PlannedJob, *, tags: dict[str, str] | None = None) -> JobInfo:
     """Find the planned job, or submit it."""
     existing = app.jobs.find(planned.name)
     if existing is not None:
         app.report.progress(
             f"job {planned.name} with these inputs already exists ({existing.status}); pass --new to submit again"
         )
-        return Submitted(existing, False, planned.base, planned.mode)
+        return existing
     app.report.progress(
         f"submitting {planned.mode.value} fine-tuning job {planned.name} for {planned.info.name} ..."
     )
-    return Submitted(app.jobs.submit(planned.spec(tags or {})), True, planned.base, planned.mode)
+    return app.jobs.submit(planned.spec(tags or {}))
 
 
-def submit(app: App, request: SubmitRequest) -> Submitted:
+def submit(app: App, request: SubmitRequest) -> JobInfo:
     """Submit a fine-tuning job, or find the one these inputs already made (see module doc)."""
     if request.validation and request.validation_fraction is not None:
         raise UsageError("give either --validation or --validation-fraction, not both")
@@ -211,7 +203,6 @@ def wait(
     *,
     timeout: float | None = None,
     policy: PollPolicy = DEFAULT_POLICY,
-    losses: bool = True,
     resume: str | None = None,
 ) -> JobInfo:
     """Wait for a job to end (see ops/flows/waiting.py); the live line, with the latest training loss,
@@ -219,7 +210,7 @@ def wait(
     from core.errors import Interrupted
     from ops.flows.training import LossTicker
 
-    ticker = LossTicker(app, name) if losses else None
+    ticker = LossTicker(app, name)
     try:
         result = wait_for_job(
             name,
@@ -229,7 +220,7 @@ def wait(
             backoff=policy.backoff(),
             timeout=timeout,
             error_message=lambda job: job_error(app, job),
-            detail=(lambda job: ticker(job.status)) if ticker else (lambda job: ""),
+            detail=lambda job: ticker(job.status),
         )
     except KeyboardInterrupt:
         raise Interrupted(
@@ -239,29 +230,25 @@ def wait(
     return result.job
 
 
-def job_error(app: App, name: str) -> str | None:
+def job_error(app: App, job: JobInfo) -> str | None:
     """The service's error for a failed job: run history first, then the job's own properties."""
     from core.errors import ToolkitError
 
     try:
-        found = app.history.run_error(name)
+        found = app.history.run_error(job.name)
     except ToolkitError:
         found = None
     if found:
         return found
-    try:
-        job = app.jobs.get(name)
-    except ToolkitError:
-        return None
     for key, value in job.properties.items():
         if value and ("failure" in key.lower() or "error" in key.lower()):
             return " ".join(value.split())[:300]
     return None
 
 
-def cancel(app: App, name: str) -> JobInfo:
-    """Cancel a running job; a job that already ended is left as it is."""
-    job = app.jobs.get(name)
+def cancel(app: App, job: JobInfo) -> JobInfo:
+    """Cancel a running job (as just read); a job that already ended is left as it is."""
+    name = job.name
     if job.terminal:
         app.report.progress(f"job {name} already finished ({job.status}); nothing to cancel")
         return job

@@ -100,7 +100,7 @@ def asset_or_file(
         raise UsageError(f"{value!r} is neither a file nor a data asset NAME:VERSION")
     asset = app.assets.find_data(name, version)
     if asset is None:
-        raise NotFoundError(f"data asset {name}:{version} does not exist in the project")
+        raise NotFoundError(f"data asset {name}:{version} not found in the project")
     check_asset(app, asset, info)
     return asset.ref
 
@@ -133,7 +133,7 @@ def check_asset(app: App, asset: DataAssetInfo, info: ModelInfo) -> None:
         f"reading data asset {asset.name}:{asset.version} to check it against {info.name} ..."
     )
     store = app.assets.datastore(where.datastore)
-    secret = app.assets.datastore_secret(store.name) if store.credential_kind not in ("None", "") else None
+    secret = app.assets.blob_credential(store)
     with tempfile.TemporaryDirectory(prefix="foundry-asset-") as tmp:
         local = app.blobs.download(store, where.path, secret, Path(tmp) / Path(where.path).name)
         label = f"data asset {asset.name}:{asset.version}"

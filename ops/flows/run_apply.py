@@ -6,7 +6,6 @@ See ops/flows/runs.py for the state model (what is read from where); this module
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,7 @@ from ops.flows.runs import (
     SMOKE_TAG,
     GateFailed,
     RunState,
-    assess,
+    assessed,
     checks_digest,
     find_model,
     recorded,
@@ -42,32 +41,38 @@ class ApplyOptions:
     outputs_dir: Path | None = None
 
 
-def apply(app: App, run: RunFile, options: ApplyOptions) -> RunState:
-    """Do what the plan says, in order (see module doc); returns the state after it."""
-    with tempfile.TemporaryDirectory(prefix="foundry-run-") as tmp:
-        state = assess(app, run, Path(tmp))
-        if state.step("validate").state == FAILED:
-            raise DataError(
-                f"{run.source}: the run's data does not validate",
-                details=tuple(state.step("validate").detail.split("; ")),
-            )
-        assert state.planned is not None
-        info = state.planned.info
-        for part in state.parts:
-            if state.step("upload").state != DONE:
-                from ops.flows.upload import register_file
+def apply(app: App, run: RunFile, options: ApplyOptions, state: RunState | None = None) -> RunState:
+    """Do what the plan says, in order (see module doc); returns the state after it. `state` is the
+    plan the caller already assessed (and showed), inside `assessed`'s block; without it, one is made."""
+    if state is None:
+        with assessed(app, run) as fresh:
+            return _apply(app, run, options, fresh)
+    return _apply(app, run, options, state)
 
-                register_file(
-                    app,
-                    part.path,
-                    part.asset,
-                    model=info.name,
-                    validation=part.validation,
-                    source_name=part.source,
-                )
+
+def _apply(app: App, run: RunFile, options: ApplyOptions, state: RunState) -> RunState:
+    if state.step("validate").state == FAILED:
+        raise DataError(
+            f"{run.source}: the run's data does not validate",
+            details=tuple(state.step("validate").detail.split("; ")),
+        )
+    assert state.planned is not None
+    info = state.planned.info
+    if state.step("upload").state != DONE:
+        from ops.flows.upload import register_file
+
+        for part in state.parts:
+            register_file(
+                app,
+                part.path,
+                part.asset,
+                model=info.name,
+                validation=part.validation,
+                source_name=part.source,
+            )
     planned = state.planned
     if state.job is None:
-        state.job = finetune.submit_planned(app, planned, tags={"run": run.name}).job
+        state.job = finetune.submit_planned(app, planned, tags={"run": run.name})
     job = state.job
     if not job.terminal:
         if not options.wait:
@@ -79,7 +84,7 @@ def apply(app: App, run: RunFile, options: ApplyOptions) -> RunState:
         )
     if job.failed:
         raise JobFailedError(
-            f"job {job.name} ended {job.status}: {finetune.job_error(app, job.name) or 'no message'}"
+            f"job {job.name} ended {job.status}: {finetune.job_error(app, job) or 'no message'}"
         )
     find_model(app, state)
     _save_outputs(app, run, job, options)
@@ -103,8 +108,8 @@ def apply(app: App, run: RunFile, options: ApplyOptions) -> RunState:
 
 
 def _refresh(app: App, run: RunFile) -> RunState:
-    with tempfile.TemporaryDirectory(prefix="foundry-run-") as tmp:
-        return assess(app, run, Path(tmp))
+    with assessed(app, run) as state:
+        return state
 
 
 def _deploy(app: App, run: RunFile, state: RunState, options: ApplyOptions) -> EndpointInfo:
@@ -126,14 +131,13 @@ def _deploy(app: App, run: RunFile, state: RunState, options: ApplyOptions) -> E
             ttl=ttl,
             tags={RUN_TAG: run.name},
         )
-        endpoint = deploy.create(app, request, options.policy).endpoint
+        endpoint = deploy.create(app, request, options.policy)
     want = run.deploy.content_safety
-    if (endpoint.content_safety or "Enabled") != ("Enabled" if want else "Disabled"):
+    if endpoint.content_safety != ("Enabled" if want else "Disabled"):
         app.report.progress(
             f"setting content safety of {endpoint.name} to {'Enabled' if want else 'Disabled'} ..."
         )
-        safety.set_status(app, endpoint.name, want, options.policy)
-        endpoint = app.endpoints.get(endpoint.name)
+        endpoint = safety.set_endpoint(app, endpoint.name, want, options.policy)
     if ttl is not None and not endpoint.tags.get(deploy.EXPIRES_TAG):
         endpoint = app.endpoints.set_tags(
             endpoint.name, {**endpoint.tags, deploy.EXPIRES_TAG: deploy.iso(app.clock.utcnow() + ttl)}

@@ -16,6 +16,9 @@ replaces the run's old one only after it passes its smoke test and gate.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,7 +120,7 @@ class RunState:
             "endpoint": None if self.endpoint is None else {
                 "name": self.endpoint.name,
                 "state": self.endpoint.endpoint_state or self.endpoint.provisioning_state,
-                "content_safety": self.endpoint.content_safety or "Enabled",
+                "content_safety": self.endpoint.content_safety,
                 "uri": self.endpoint.uri,
                 "expires": self.endpoint.tags.get(deploy.EXPIRES_TAG),
             },
@@ -145,6 +148,14 @@ def checks_digest(run: RunFile, what: str) -> str:
 
 
 # --- assess: read-only --------------------------------------------------------------------------------
+@contextlib.contextmanager
+def assessed(app: App, run: RunFile) -> Iterator[RunState]:
+    """`assess` with the split parts in a temporary directory that lives as long as the block: long
+    enough for `apply` to upload them."""
+    with tempfile.TemporaryDirectory(prefix="foundry-run-") as tmp:
+        yield assess(app, run, Path(tmp))
+
+
 def assess(app: App, run: RunFile, workdir: Path) -> RunState:
     """Every step's state, from the files and the cloud; changes nothing. `workdir` holds split parts."""
     if app.stack and run.stacks is not None and app.stack not in run.stacks:
@@ -189,13 +200,12 @@ def assess(app: App, run: RunFile, workdir: Path) -> RunState:
 def find_model(app: App, state: RunState) -> None:
     """The model version a completed job registered, with its tags (verdicts and retirement live there)."""
     job = state.job
-    if job is None or job.status != "Completed" or not job.output_model_name:
+    if job is None or job.status != "Completed":
         return
-    versions = app.assets.model_versions(job.output_model_name)
-    mine = [v for v in versions if v.job_name in (None, job.name)] or versions
-    if mine:
-        state.model = (mine[-1].name, mine[-1].version)
-        state.model_tags = mine[-1].tags
+    model = app.assets.job_model(job)
+    if model is not None:
+        state.model = (model.name, model.version)
+        state.model_tags = model.tags
 
 
 def _hyperparameters(run: RunFile) -> Hyperparameters:
@@ -319,7 +329,7 @@ def _assess_endpoint(app: App, run: RunFile, state: RunState) -> None:
     if endpoint is None:
         state.steps.append(Step("content safety", TODO, want))
     else:
-        have = endpoint.content_safety or "Enabled"
+        have = endpoint.content_safety
         state.steps.append(
             Step(
                 "content safety",

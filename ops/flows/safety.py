@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ops.azure.records import EndpointInfo, endpoint_info
+from ops.azure.records import EndpointInfo
 from ops.polling import DEFAULT_POLICY, PollPolicy
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class SafetyState:
 
 
 def state(endpoint: EndpointInfo) -> SafetyState:
-    return SafetyState(endpoint.name, endpoint.content_safety or "Enabled", endpoint.provisioning_state)
+    return SafetyState(endpoint.name, endpoint.content_safety, endpoint.provisioning_state)
 
 
 def show(app: App, name: str) -> SafetyState:
@@ -32,12 +32,10 @@ def show(app: App, name: str) -> SafetyState:
 
 
 def set_status(app: App, name: str, enabled: bool, policy: PollPolicy = DEFAULT_POLICY) -> SafetyState:
-    """PUT the endpoint back with the new status and wait for the operation; the answer is re-read."""
-    poller = app.endpoints.begin_set_content_safety(name, enabled, policy)
-    final = poller.result()
-    body = final.json() if final is not None and final.content else {}
-    if isinstance(body, dict) and body.get("name"):
-        latest = endpoint_info(body)
-        if latest.content_safety:
-            return state(latest)
-    return show(app, name)
+    """PUT the endpoint back with the new status and wait for the operation."""
+    return state(set_endpoint(app, name, enabled, policy))
+
+
+def set_endpoint(app: App, name: str, enabled: bool, policy: PollPolicy = DEFAULT_POLICY) -> EndpointInfo:
+    """As set_status; the endpoint as the operation left it."""
+    return app.endpoints.begin_set_content_safety(name, enabled, policy).result()

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.errors import AzureError
-from ops.azure.records import TOOL_TAG, DataAssetInfo, EndpointInfo
-from ops.azure.uris import stored_path
+from ops.azure.records import TOOL_TAG, DataAssetInfo, DatastoreInfo, EndpointInfo
+from ops.azure.uris import model_version, stored_path
 from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.flows import deploy
+from ops.limits import DEFAULT_CONCURRENCY
 from ops.polling import PollPolicy
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class Options:
     delete_models: bool = False
     delete_data: bool = False
     destroy_stack: str | None = None  # the stack to `pulumi destroy`
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
     policy: PollPolicy = field(default_factory=PollPolicy)
 
 
@@ -93,7 +94,7 @@ def build_plan(app: App, options: Options) -> Plan:
                 f"{len(versions)} fine-tuned model version(s) of {name} (--delete-models deletes them)"
             )
     for ep in app.endpoints.list():
-        serves = _model_of(ep)
+        serves = model_version(ep.model_id)
         if ep.tags.get(TOOL_TAG) or (serves is not None and serves in doomed):
             plan.steps.append(Step("endpoint", ep.name, detail=f"serving {_fmt_model(serves, ep)}"))
     plan.steps.extend(model_steps)
@@ -111,13 +112,6 @@ def build_plan(app: App, options: Options) -> Plan:
     else:
         plan.kept.append("the infrastructure (hub, project, storage, key vault; --destroy-stack destroys it)")
     return plan
-
-
-def _model_of(ep: EndpointInfo) -> tuple[str, str] | None:
-    if not ep.model_id or "/models/" not in ep.model_id:
-        return None
-    parts = ep.model_id.split("/models/", 1)[1].split("/")
-    return (parts[0], parts[2]) if len(parts) >= 3 else None
 
 
 def _fmt_model(model: tuple[str, str] | None, ep: EndpointInfo) -> str:
@@ -155,7 +149,9 @@ def run(app: App, plan: Plan, options: Options) -> list[dict[str, Any]]:
     data = [s for s in plan.steps if s.kind == "data"]
     if data:
         doomed = [plan.data[f"{s.name}:{s.version}"] for s in data]
-        files = FileKeeper(app, doomed)
+        # listed again now, not taken from the plan: an asset registered while the user read the
+        # plan may use one of these files, and a file still in use is never deleted
+        files = FileKeeper(app, doomed, app.assets.tool_data())
         _phase(
             app,
             data,
@@ -226,14 +222,17 @@ def _delete_empty_containers(
 class FileKeeper:
     """Deletes a data asset's uploaded file before the asset (so a failure leaves the asset, and the next
     run, pointing at it), whatever URI form the service answered with, unless an asset that stays still
-    uses it. A file that is not ours, or whose location cannot be read, is kept and reported."""
+    uses it (`registered`: every data version this tool registered, listed just before deleting). A file that
+    is not ours, or whose location cannot be read, is kept and reported. Each datastore is read once."""
 
-    def __init__(self, app: App, doomed: list[DataAssetInfo]) -> None:
+    def __init__(self, app: App, doomed: list[DataAssetInfo], registered: list[DataAssetInfo]) -> None:
         self.app = app
         leaving = {(a.name, a.version) for a in doomed}
-        self.in_use = {_location(a.uri) for a in app.assets.tool_data() if (a.name, a.version) not in leaving}
+        self.in_use = {_location(a.uri) for a in registered if (a.name, a.version) not in leaving}
         self.results: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._stores: dict[str, DatastoreInfo] = {}
+        self._stores_lock = threading.Lock()
 
     def delete(self, asset: DataAssetInfo) -> bool:
         self._file(asset)
@@ -258,14 +257,17 @@ class FileKeeper:
         if (where.datastore.lower(), where.path) in self.in_use:
             self._note(label, "kept: a data asset that stays still uses it")
             return
-        store = self.app.assets.datastore(where.datastore)
-        secret = (
-            self.app.assets.datastore_secret(store.name)
-            if store.credential_kind not in ("None", "")
-            else None
-        )
+        store = self._store(where.datastore)
+        secret = self.app.assets.blob_credential(store)
         gone = self.app.blobs.delete(store, where.path, secret)  # a failure fails this asset's step
         self._note(label, f"deleted {where.path}" if gone else "already gone")
+
+    def _store(self, name: str) -> DatastoreInfo:
+        with self._stores_lock:  # concurrent deletions wait for the one read
+            store = self._stores.get(name.lower())
+            if store is None:
+                store = self._stores[name.lower()] = self.app.assets.datastore(name)
+            return store
 
 
 def _location(uri: str) -> tuple[str, str] | None:

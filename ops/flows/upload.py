@@ -33,7 +33,6 @@ PROFILE_TAGS = ("tokenizer", "max_tokens", "examples", "sha256", "validated_for"
 class Uploaded:
     asset: DataAssetInfo
     uploaded: bool  # False when the same bytes were already registered
-    report: ValidationReport | None  # None when nothing had to be read (already registered)
 
 
 def check_data(
@@ -127,10 +126,10 @@ def register_file(
                 f"data asset {asset_name}:{version} exists with different content",
                 hint="pass --name with another asset name",
             )
-        return Uploaded(existing, False, report)
+        return Uploaded(existing, False)
     app.report.progress(f"uploading {path.name} as data asset {asset_name}:{version} ...")
     store = app.assets.default_datastore()
-    secret = app.assets.datastore_secret(store.name) if store.credential_kind not in ("None", "") else None
+    secret = app.assets.blob_credential(store)
     blob_path = f"{TOOL_TAG}/data/{sha}/{path.name}"
     app.blobs.upload(store, path, blob_path, sha, secret)
     tags = {"source_file": source_name or path.name, **profile_tags(report, sha)}
@@ -141,4 +140,4 @@ def register_file(
         description=f"{source_name or path.name} registered by foundry-ops (sha256 {sha})",
         tags=tags,
     )
-    return Uploaded(asset, True, report)
+    return Uploaded(asset, True)

@@ -33,11 +33,12 @@ def wait_for_job(
     backoff: Backoff | None = None,
     max_consecutive_errors: int = 20,
     timeout: float | None = None,
-    error_message: Callable[[str], str | None] = lambda _name: None,
+    error_message: Callable[[JobInfo], str | None] = lambda _job: None,
     detail: Callable[[JobInfo], str] = lambda _job: "",
 ) -> WaitResult:
-    """Poll until the job is terminal. `report(text, status_changed)` renders progress; `detail(job)`
-    adds to the status line (e.g. the latest training loss).
+    """Poll until the job is terminal. `report(text, news)` renders progress (`news`: a status change,
+    or a read that failed, worth a line of its own); `detail(job)` adds to the status line (e.g. the
+    latest training loss).
 
     Raises JobFailedError (exit 3) with the service's message when the job ends Failed/Canceled,
     WaitTimeoutError (exit 6) when `timeout` passes, TransientError after `max_consecutive_errors`
@@ -56,7 +57,7 @@ def wait_for_job(
             errors += 1
             if errors >= max_consecutive_errors:
                 raise
-            report(f"still waiting: could not read job {name} ({exc.one_line()}); trying again", False)
+            report(f"still waiting: could not read job {name} ({exc.one_line()}); trying again", True)
             clock.sleep(_bounded(backoff.next(retry_after=exc.retry_after), start, clock, timeout))
             continue
         elapsed = clock.now() - start
@@ -68,7 +69,7 @@ def wait_for_job(
         )
         if job.terminal:
             if job.failed:
-                message = error_message(name) or "the service gave no error message"
+                message = error_message(job) or "the service gave no error message"
                 raise JobFailedError(f"job {name} ended {job.status}: {message}")
             return WaitResult(job=job, polls=polls, elapsed=elapsed)
         if timeout is not None and elapsed >= timeout:

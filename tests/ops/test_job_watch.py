@@ -97,7 +97,7 @@ def test_failed_job_raises_with_service_message() -> None:
             fetcher([job("Running"), job("Failed")]),
             clock=FakeClock(),
             report=lambda *_: None,
-            error_message=lambda name: f"{name}: training data contains invalid schema",
+            error_message=lambda job: f"{job.name}: training data contains invalid schema",
         )
     assert info.value.exit_code == 3
     assert "ended Failed: j: training data contains invalid schema" in str(info.value)

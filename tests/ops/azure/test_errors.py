@@ -66,3 +66,37 @@ def test_a_custom_cloud_has_a_registry_endpoint_only_when_configured() -> None:
     assert resolve_cloud("custom", env).registry_endpoint == "https://westus.api.azureml.example/"
     with pytest.raises(UsageError, match="FOUNDRY_REGISTRY_ENDPOINT must be an https:// URL"):
         resolve_cloud("custom", {**env, "FOUNDRY_REGISTRY_ENDPOINT": "http://x"})
+
+
+def test_an_untrusted_certificate_is_a_tls_failure_with_its_complaint() -> None:
+    from ops.azure.errors import unreachable
+
+    exc = Exception(
+        "HTTPSConnectionPool(host='x', port=443): Max retries exceeded (Caused by SSLError(SSLCertVerificationError("
+        "1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate "
+        "(_ssl.c:1006)')))"
+    )
+    error = unreachable("reading x", exc, "https://arm.example/sub")
+    assert not isinstance(error, TransientError)
+    assert str(error) == (
+        "reading x: TLS failed talking to arm.example "
+        "(certificate verify failed: unable to get local issuer certificate)"
+    )
+    assert "FOUNDRY_CA_BUNDLE" in str(error.hint)
+
+
+def test_a_dropped_tls_connection_is_transient_not_a_ca_problem() -> None:
+    """Only a certificate the CA bundle does not vouch for is a CA problem (core.credential.tls_failure);
+    an EOF in the handshake is a connection that went away, retried like any other."""
+    from ops.azure.errors import unreachable
+
+    exc = Exception("Caused by SSLError(SSLEOFError(8, '[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred'))")
+    error = unreachable("reading x", exc, "https://arm.example/sub")
+    assert isinstance(error, TransientError) and "cannot reach arm.example" in str(error)
+
+
+def test_one_line_flattens_and_cuts() -> None:
+    from ops.azure.errors import one_line
+
+    assert one_line("a\n  b\tc") == "a b c"
+    assert one_line("x" * 10, 5) == "xxxx…"

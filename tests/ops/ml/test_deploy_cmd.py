@@ -50,6 +50,27 @@ def test_deploy_a_job_with_content_safety_in_one_put(emulated_stack: EmulatedSta
     assert stored["sku"]["name"] == "Consumption"
 
 
+def endpoint_gets_after_its_put(emulator: Emulator, name: str) -> int:
+    path = f"/serverlessEndpoints/{name}"
+    requests = emulator.requests
+    put = next(i for i, r in enumerate(requests) if r["method"] == "PUT" and r["path"].endswith(path))
+    return sum(1 for r in requests[put:] if r["method"] == "GET" and r["path"].endswith(path))
+
+
+def test_a_deployment_is_read_only_through_its_operation(emulated_stack: EmulatedStack, job: str) -> None:
+    """The operation ends with the endpoint (ARMPolling's final GET); no read of it follows."""
+    emulator = emulated_stack.emulator
+    run = invoke("deploy", "create", "--job", job, "--name", "waited", "-o", "json")
+    assert run.code == 0, run
+    assert run.json()["provisioning_state"] == "Succeeded"
+    assert endpoint_gets_after_its_put(emulator, "waited") == 1
+    invoke("deploy", "delete", "waited", "--yes")
+    started = invoke("deploy", "create", "--job", job, "--name", "started", "--no-wait", "-o", "json")
+    assert started.code == 0, started
+    assert started.json()["provisioning_state"] == "Creating"  # the PUT's own answer
+    assert endpoint_gets_after_its_put(emulator, "started") == 0
+
+
 def test_one_endpoint_per_model(emulated_stack: EmulatedStack, job: str) -> None:
     emulator = emulated_stack.emulator
     first = invoke("deploy", "create", "--job", job, "-o", "json").json()
@@ -149,7 +170,7 @@ def test_usage_errors(azure_emulator: Emulator, emulator_env: Any) -> None:
     both = invoke("deploy", "create", "--job", "a", "--model", "b")
     assert both.code == 2 and "exactly one of --job or --model" in both.err
     missing = invoke("deploy", "create", "--model", "nope")
-    assert missing.code == 4 and "model nope does not exist" in missing.err
+    assert missing.code == 4 and "model nope not found in the project" in missing.err
     misspelt = invoke("deploy", "show", "phi-4-mini")
     assert misspelt.code == 4
     assert invoke("deploy", "show", "nope").code == 4

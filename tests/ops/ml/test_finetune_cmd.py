@@ -150,7 +150,7 @@ def test_wrong_region_for_serverless(
 
 def test_missing_asset_and_conflicting_options(azure_emulator: Emulator, emulator_env: Any) -> None:
     run = invoke("finetune", "submit", "--model", PHI4, "--train", "nope:1", "--validation", "v:1")
-    assert run.code == 4 and "data asset nope:1 does not exist" in run.err  # not found
+    assert run.code == 4 and "data asset nope:1 not found in the project" in run.err
     run = invoke("finetune", "submit", "--model", PHI4, "--train", "t:1", "--validation", "v:1",
                  "--validation-fraction", "0.2")  # fmt: skip
     assert run.code == 2 and "either --validation or --validation-fraction" in run.err

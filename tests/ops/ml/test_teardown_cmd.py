@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
+from ops.app import App
+from ops.azure.errors import ROLE_HINT
+from ops.flows import teardown
 from tests.emulator.server import Emulator
 from tests.emulator.stack import EmulatedStack
-from tests.ops.ml.helpers import blobs_in_default_container, invoke, write_jsonl
+from tests.ops.ml.helpers import FakeClock, blobs_in_default_container, invoke, write_jsonl
 
 PHI4 = "Phi-4-mini-instruct"
 
@@ -94,6 +97,46 @@ def test_full_teardown_in_safe_order(emulated_stack: EmulatedStack, deployed: di
     assert blobs_in_default_container(emulated_stack) == {}
 
 
+def test_data_is_listed_for_the_plan_and_before_deleting_its_datastore_read_once(
+    emulated_stack: EmulatedStack, deployed: dict[str, str]
+) -> None:
+    """Data versions are listed for the plan and again just before files are deleted (which files stay
+    in use may have changed while the plan was read); both files live in one key-based datastore:
+    read once, its secret asked for once, for both deletions."""
+    emulator = emulated_stack.emulator
+    emulator.settings.datastore_credentials = "AccountKey"
+    start = len(emulator.requests)
+    run = invoke("teardown", "--yes", "--delete-data", "--concurrency", "2", "-o", "json")
+    assert run.code == 0, run
+    assert blobs_in_default_container(emulated_stack) == {} and emulator.world.data == {}
+    during = emulator.requests[start:]
+    data_lists = [r for r in during if r["method"] == "GET" and r["path"].endswith("/data")]
+    assert len(data_lists) == 2
+    store_reads = [
+        r for r in during if r["method"] == "GET" and r["path"].endswith("/datastores/workspaceblobstore")
+    ]
+    assert len(store_reads) == 1
+    assert sum(1 for r in during if r["method"] == "POST" and r["path"].endswith("/listSecrets")) == 1
+
+
+def test_a_file_that_an_asset_registered_after_the_plan_uses_is_kept(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    """Someone registers the same file under another name while the plan is on screen: teardown
+    deletes the old asset but never the file the new one still points at."""
+    train = write_jsonl(tmp_path / "t.jsonl", 40)
+    assert invoke("data", "upload", str(train), "--name", "first").code == 0
+    app = App(outputs_file=emulated_stack.outputs_file, clock=FakeClock())
+    options = teardown.Options(delete_data=True)
+    plan = teardown.build_plan(app, options)
+    assert invoke("data", "upload", str(train), "--name", "second").code == 0
+    results = teardown.run(app, plan, options)
+    app.close()
+    assert any(r["result"] == "kept: a data asset that stays still uses it" for r in results), results
+    assert blobs_in_default_container(emulated_stack) != {}
+    assert [name for _, name in emulated_stack.emulator.world.data] == ["second"]
+
+
 def test_failure_half_way_is_resumed(
     emulated_stack: EmulatedStack, deployed: dict[str, str], tmp_path: Path
 ) -> None:
@@ -114,6 +157,19 @@ def test_failure_half_way_is_resumed(
     # the plan is read again from Azure: only what is left is done
     assert [s["step"] for s in resumed.json()["steps"]] == [f"delete model {deployed['model']}:1"]
     assert emulator.world.models == {}
+
+
+def test_a_failure_keeps_its_own_hint_beside_the_resume_note(
+    emulated_stack: EmulatedStack, deployed: dict[str, str]
+) -> None:
+    """Access denied says which role is missing; the resume note is added, never put in its place."""
+    emulated_stack.emulator.faults.add(
+        "status", method="DELETE", path="/models/.+/versions/", status=403, code="AuthorizationFailed"
+    )
+    failed = invoke("teardown", "--yes", "--delete-models")
+    assert failed.code == 1, failed
+    assert "access denied" in failed.err
+    assert ROLE_HINT in failed.err and "run the same teardown command again to resume" in failed.err
 
 
 def test_running_job_is_reported(emulated_stack: EmulatedStack, tmp_path: Path) -> None:

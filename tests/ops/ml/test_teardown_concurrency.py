@@ -185,6 +185,6 @@ def test_deploy_delete_checks_every_name_before_deleting_any(
 ) -> None:
     run = invoke("deploy", "delete", "ep-0", "nope", "--yes")
     assert run.code == 4, run
-    assert run.err.strip().splitlines()[-1] == "Error: endpoint nope does not exist in the project"
+    assert run.err.strip().splitlines()[-1] == "Error: endpoint nope not found in the project"
     assert in_flight.calls == []
     assert len(emulated_stack.emulator.world.endpoints) == 5

@@ -95,6 +95,22 @@ def test_plan_changes_nothing_and_apply_does_everything_once(
     assert {"name", "steps", "job", "endpoint", "metrics"} <= set(status_run.json())
 
 
+def test_apply_reads_the_state_twice_the_plan_it_shows_and_the_state_it_leaves(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The plan shown before the confirmation is the plan applied (the base model is pinned and the
+    data validated once for both); the state read after it is what `apply` prints."""
+    path = run_file(tmp_path)
+    before = len(emulated_stack.emulator.requests)
+    assert cli(clock, "run", "apply", str(path), "--yes").code == 0
+    pinned = [
+        r
+        for r in emulated_stack.emulator.requests[before:]
+        if r["method"] == "GET" and "/registries/azureml/models/" in r["path"]
+    ]
+    assert len(pinned) == 2, [r["path"] for r in pinned]
+
+
 def test_an_interrupted_apply_resumes_where_azure_says(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
