@@ -32,6 +32,7 @@ from ops.azure.errors import TransientError
 from ops.azure.records import TOOL_TAG, EndpointInfo
 from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.flows.naming import endpoint_name
+from ops.flows.waiting import poll_until
 from ops.polling import DEFAULT_POLICY, PollPolicy
 from ops.text import did_you_mean, iso, parse_iso
 
@@ -227,34 +228,40 @@ def wait_online(
     first_wait: float = 0.0,
 ) -> EndpointInfo:
     """Wait for an endpoint to finish provisioning when there is no operation to follow (an earlier run
-    started it, or its operation could not be polled): its state is polled on the shared policy."""
-    backoff = policy.backoff()
-    start = app.clock.now()
+    started it, or its operation could not be polled): its state is polled on the shared policy, and
+    reads that fail transiently are survived (ops/flows/waiting.py)."""
+
+    def timed_out(endpoint: EndpointInfo | None, _elapsed: float) -> Exception:
+        state = endpoint.provisioning_state if endpoint is not None else "unreadable"
+        return WaitTimeoutError(
+            f"endpoint {name} still {state} after {int(timeout)} s",
+            hint=f"it keeps provisioning; resume with: {again}",
+        )
+
     try:
-        if first_wait > 0:
-            app.clock.sleep(first_wait)
-        while True:
-            try:
-                endpoint = app.endpoints.get(name)
-            except TransientError as exc:
-                app.clock.sleep(backoff.next(retry_after=exc.retry_after))
-                continue
-            changed = backoff.observe(endpoint.provisioning_state)
-            app.report.status(f"endpoint {name}: {endpoint.provisioning_state}", changed)
-            if endpoint.provisioned:
-                return endpoint
-            if endpoint.failed:
-                raise JobFailedError(f"deployment of endpoint {name} ended {endpoint.provisioning_state}")
-            if app.clock.now() - start >= timeout:
-                raise WaitTimeoutError(
-                    f"endpoint {name} still {endpoint.provisioning_state} after {int(timeout)} s",
-                    hint=f"it keeps provisioning; resume with: {again}",
-                )
-            app.clock.sleep(backoff.next())
+        endpoint = poll_until(
+            lambda: app.endpoints.get(name),
+            done=lambda e: e.provisioned or e.failed,
+            status=lambda e: e.provisioning_state,
+            clock=app.clock,
+            backoff=policy.backoff(),
+            timeout=timeout,
+            timed_out=timed_out,
+            on_poll=lambda e, changed, _: app.report.status(
+                f"endpoint {name}: {e.provisioning_state}", changed
+            ),
+            on_read_error=lambda exc: app.report.progress(
+                f"still waiting: could not read endpoint {name} ({exc.one_line()}); trying again"
+            ),
+            first_wait=first_wait,
+        ).value
     except KeyboardInterrupt:
         raise Interrupted(
             f"stopped waiting; endpoint {name} keeps provisioning in Azure", hint=f"resume with: {again}"
         ) from None
+    if endpoint.failed:
+        raise JobFailedError(f"deployment of endpoint {name} ended {endpoint.provisioning_state}")
+    return endpoint
 
 
 def delete(

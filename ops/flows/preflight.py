@@ -260,19 +260,27 @@ def run_checks(
 
 
 def register(app: App, namespace: str, policy: PollPolicy, timeout: float = REGISTER_TIMEOUT) -> str:
-    """Register a provider and wait until Registered, polling on the shared policy."""
+    """Register a provider and wait until Registered, polling on the shared policy (reads that fail
+    transiently are survived, ops/flows/waiting.py)."""
     from core.errors import WaitTimeoutError
+    from ops.flows.waiting import poll_until
+
+    def timed_out(state: str | None, _elapsed: float) -> Exception:
+        return WaitTimeoutError(
+            f"{namespace} still {state or 'unreadable'} after {int(timeout)} s",
+            hint="run preflight again later",
+        )
 
     app.providers.register(namespace)
-    backoff = policy.backoff()
-    start = app.clock.now()
-    state = app.providers.state(namespace)
-    while state.lower() != "registered":
-        if app.clock.now() - start >= timeout:
-            raise WaitTimeoutError(
-                f"{namespace} still {state} after {int(timeout)} s", hint="run preflight again later"
-            )
-        backoff.observe(state)
-        app.clock.sleep(backoff.next())
-        state = app.providers.state(namespace)
-    return state
+    return poll_until(
+        lambda: app.providers.state(namespace),
+        done=lambda state: state.lower() == "registered",
+        status=lambda state: state,
+        clock=app.clock,
+        backoff=policy.backoff(),
+        timeout=timeout,
+        timed_out=timed_out,
+        on_read_error=lambda exc: app.report.progress(
+            f"still waiting: could not read {namespace} ({exc.one_line()}); trying again"
+        ),
+    ).value

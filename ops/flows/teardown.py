@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.errors import AzureError
+from core.errors import WaitTimeoutError
 from ops.azure.records import TOOL_TAG, DataAssetInfo, DatastoreInfo, EndpointInfo
 from ops.azure.uris import model_version, stored_path
 from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.flows import deploy
+from ops.flows.waiting import poll_until
 from ops.limits import DEFAULT_CONCURRENCY
 from ops.polling import PollPolicy
 
@@ -277,14 +278,32 @@ def _location(uri: str) -> tuple[str, str] | None:
 
 def wait_endpoints_gone(app: App, names: list[str], policy: PollPolicy) -> None:
     """The service finishes deleting after the operation; models can only go once it lists none of these."""
-    backoff = policy.backoff()
-    start = app.clock.now()
-    pending = set(names)
-    while True:
-        pending &= {e.name for e in app.endpoints.list()}
-        if not pending:
-            return
-        if app.clock.now() - start > ENDPOINT_GONE_TIMEOUT:
-            raise AzureError(f"endpoints still listed after deletion: {', '.join(sorted(pending))}")
-        app.report.progress(f"waiting for {len(pending)} endpoint(s) to disappear ...")
-        app.clock.sleep(backoff.next())
+    wanted = set(names)
+
+    def listed() -> frozenset[str]:
+        return frozenset(wanted & {e.name for e in app.endpoints.list()})
+
+    def progress(left: frozenset[str], _changed: bool, _elapsed: float) -> None:
+        if left:
+            app.report.progress(f"waiting for {len(left)} endpoint(s) to disappear ...")
+
+    def timed_out(left: frozenset[str] | None, _elapsed: float) -> Exception:
+        still = ", ".join(sorted(left if left is not None else wanted))
+        return WaitTimeoutError(
+            f"endpoints still listed {int(ENDPOINT_GONE_TIMEOUT)} s after deletion: {still}",
+            hint="the service is still deleting them; run teardown again later to remove the rest",
+        )
+
+    poll_until(
+        listed,
+        done=lambda left: not left,
+        status=lambda left: ",".join(sorted(left)),
+        clock=app.clock,
+        backoff=policy.backoff(),
+        timeout=ENDPOINT_GONE_TIMEOUT,
+        timed_out=timed_out,
+        on_poll=progress,
+        on_read_error=lambda exc: app.report.progress(
+            f"still waiting: could not list endpoints ({exc.one_line()}); trying again"
+        ),
+    )

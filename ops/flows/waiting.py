@@ -1,20 +1,86 @@
-"""Wait for a fine-tuning job: polite polling on the shared policy, progress through the App's reporter.
+"""Every wait for a state in Azure: one loop, on the shared policy, through the App's clock.
 
-The schedule is ops/polling.py's policy, shared with every other wait: it backs off while nothing
-changes and starts over when the status moves; a longer Retry-After from the service wins. A read that
-fails transiently after the transport's own retries is reported and survived; anything else (no
-access, no such job) ends the wait. Ctrl-C stops waiting, never the job.
+The schedule is ops/polling.py's policy: it backs off while nothing changes and starts over when the
+status moves; a longer Retry-After from the service wins. A read that fails transiently after the
+transport's own retries is reported and survived (up to MAX_CONSECUTIVE_ERRORS in a row), so a wait
+never mistakes a lost poll for an outcome; anything else (no access, not found) ends the wait. The
+timeout bounds the wait whether reads succeed or not, and the last poll happens at it. Ctrl-C stops
+waiting, never the thing waited for; callers say how to resume.
+
+`poll_until` is the loop; `wait_for_job` is the fine-tuning job's wait on it. The endpoint, provider
+registration and teardown waits use `poll_until` directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from core.errors import JobFailedError, WaitTimeoutError
 from ops.azure.errors import TransientError
 from ops.azure.records import JobInfo
 from ops.polling import Backoff, Timer
+
+T = TypeVar("T")
+MAX_CONSECUTIVE_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class Polled(Generic[T]):
+    value: T
+    polls: int
+    elapsed: float
+
+
+def poll_until(
+    read: Callable[[], T],
+    *,
+    done: Callable[[T], bool],
+    status: Callable[[T], str | None],
+    clock: Timer,
+    backoff: Backoff,
+    timeout: float | None,
+    timed_out: Callable[[T | None, float], Exception],
+    on_poll: Callable[[T, bool, float], None] = lambda _value, _changed, _elapsed: None,
+    on_read_error: Callable[[TransientError], None] = lambda _exc: None,
+    max_consecutive_errors: int = MAX_CONSECUTIVE_ERRORS,
+    first_wait: float = 0.0,
+) -> Polled[T]:
+    """Read until `done(value)`; `status(value)` is what counts as a change for the backoff.
+
+    `on_poll(value, changed, elapsed)` renders progress, `on_read_error(exc)` a read that failed. Raises
+    what `timed_out(last value read or None, elapsed)` returns when `timeout` passes, and the
+    TransientError itself after `max_consecutive_errors` failed reads in a row.
+    """
+    start = clock.now()
+    polls = errors = 0
+    last: T | None = None
+    if first_wait > 0:
+        clock.sleep(_bounded(first_wait, start, clock, timeout))
+    while True:
+        polls += 1
+        try:
+            value = read()
+        except TransientError as exc:
+            errors += 1
+            if errors >= max_consecutive_errors:
+                raise
+            on_read_error(exc)
+            wait = backoff.next(retry_after=exc.retry_after)
+        else:
+            errors = 0
+            last = value
+            elapsed = clock.now() - start
+            changed = backoff.observe(status(value))
+            on_poll(value, changed, elapsed)
+            if done(value):
+                return Polled(value, polls, elapsed)
+            wait = backoff.next()
+        elapsed = clock.now() - start
+        if timeout is not None and elapsed >= timeout:
+            raise timed_out(last, elapsed)
+        clock.sleep(_bounded(wait, start, clock, timeout))
 
 
 @dataclass
@@ -31,7 +97,7 @@ def wait_for_job(
     clock: Timer,
     report: Callable[[str, bool], None],
     backoff: Backoff | None = None,
-    max_consecutive_errors: int = 20,
+    max_consecutive_errors: int = MAX_CONSECUTIVE_ERRORS,
     timeout: float | None = None,
     error_message: Callable[[JobInfo], str | None] = lambda _job: None,
     detail: Callable[[JobInfo], str] = lambda _job: "",
@@ -44,40 +110,38 @@ def wait_for_job(
     WaitTimeoutError (exit 6) when `timeout` passes, TransientError after `max_consecutive_errors`
     failed reads in a row.
     """
-    backoff = backoff or Backoff()
-    start = clock.now()
-    polls = 0
-    errors = 0
-    while True:
-        polls += 1
-        try:
-            job = fetch(name)
-            errors = 0
-        except TransientError as exc:
-            errors += 1
-            if errors >= max_consecutive_errors:
-                raise
-            report(f"still waiting: could not read job {name} ({exc.one_line()}); trying again", True)
-            clock.sleep(_bounded(backoff.next(retry_after=exc.retry_after), start, clock, timeout))
-            continue
-        elapsed = clock.now() - start
-        changed = backoff.observe(job.status)
+
+    def show(job: JobInfo, changed: bool, elapsed: float) -> None:
         extra = detail(job) if not job.terminal else ""
-        report(
-            f"job {name}: {job.status} ({fmt_elapsed(elapsed)} elapsed{', ' + extra if extra else ''})",
-            changed,
+        suffix = f", {extra}" if extra else ""
+        report(f"job {name}: {job.status} ({fmt_elapsed(elapsed)} elapsed{suffix})", changed)
+
+    def timed_out(job: JobInfo | None, elapsed: float) -> Exception:
+        state = job.status if job is not None else "unread"
+        return WaitTimeoutError(
+            f"job {name} still {state} after {fmt_elapsed(elapsed)}",
+            hint=f"the job goes on; keep waiting with `foundry-ops finetune wait {name}`",
         )
-        if job.terminal:
-            if job.failed:
-                message = error_message(job) or "the service gave no error message"
-                raise JobFailedError(f"job {name} ended {job.status}: {message}")
-            return WaitResult(job=job, polls=polls, elapsed=elapsed)
-        if timeout is not None and elapsed >= timeout:
-            raise WaitTimeoutError(
-                f"job {name} still {job.status} after {fmt_elapsed(elapsed)}",
-                hint=f"the job goes on; keep waiting with `foundry-ops finetune wait {name}`",
-            )
-        clock.sleep(_bounded(backoff.next(), start, clock, timeout))
+
+    polled = poll_until(
+        lambda: fetch(name),
+        done=lambda job: job.terminal,
+        status=lambda job: job.status,
+        clock=clock,
+        backoff=backoff or Backoff(),
+        timeout=timeout,
+        timed_out=timed_out,
+        on_poll=show,
+        on_read_error=lambda exc: report(
+            f"still waiting: could not read job {name} ({exc.one_line()}); trying again", True
+        ),
+        max_consecutive_errors=max_consecutive_errors,
+    )
+    job = polled.value
+    if job.failed:
+        message = error_message(job) or "the service gave no error message"
+        raise JobFailedError(f"job {name} ended {job.status}: {message}")
+    return WaitResult(job=job, polls=polled.polls, elapsed=polled.elapsed)
 
 
 def _bounded(wait: float, start: float, clock: Timer, timeout: float | None) -> float:

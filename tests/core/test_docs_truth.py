@@ -200,3 +200,20 @@ def test_the_polling_budget_check_fails_for_another_loss_interval() -> None:
 def test_the_polling_budget_check_fails_for_a_wrong_figure_in_the_doc(right: str, wrong: str) -> None:
     assert right in OPS_ML
     assert polling_budget_problems(OPS_ML.replace(right, wrong), DEFAULT_POLICY)
+
+
+def test_the_waits_stated_are_those_of_the_code() -> None:
+    """The 'One loop' bullet: the failed reads that end a wait, and each wait's timeout."""
+    from ops.flows.deploy import ONLINE_TIMEOUT
+    from ops.flows.preflight import REGISTER_TIMEOUT
+    from ops.flows.teardown import ENDPOINT_GONE_TIMEOUT
+    from ops.flows.waiting import MAX_CONSECUTIVE_ERRORS
+
+    flat = " ".join(_section(OPS_ML, POLLING_BUDGET).split())
+    assert f"{MAX_CONSECUTIVE_ERRORS} such reads in a row end it" in flat
+    for stated in (
+        f"left provisioning ({_n(ONLINE_TIMEOUT / 3600)} h)",
+        f"registration ({_n(REGISTER_TIMEOUT / 60)} min)",
+        f"after teardown deleted them ({_n(ENDPOINT_GONE_TIMEOUT / 60)} min",
+    ):
+        assert stated in flat
