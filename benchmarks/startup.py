@@ -3,6 +3,14 @@
 Target (issue 11): each offline command within 1.3x of `python -c "import click"` on the same machine:
 Click is the floor every command stands on, so the ratio shows what the toolkit adds on top of it
 (there is no cached help any more; `--help` goes through Click like everything else).
+
+Every offline command is timed: the root's help and version, every command group's help, `models list`,
+and every `data` command but `upload` on a 20-example file, and `infra plan`. Some do work that no
+start-up can avoid, and are also shown against a second floor that does that work and nothing else:
+counting tokens (`data validate` without --structure-only, `data estimate`, and `data fix`, which drops
+over-long examples) loads the o200k tokenizer in bpe_openai's Rust extension; `infra plan` imports the
+Pulumi SDKs and runs the whole program under the mock engine, so its floor is that same plan built
+without the CLI (infra.plan.build_plan; the program's own cost is the infra_program benchmark).
 """
 
 from __future__ import annotations
@@ -31,8 +39,10 @@ def timings_ms(commands: dict[str, list[str]], runs: int = RUNS) -> dict[str, tu
     """(median, best) wall time of each command, the commands interleaved round by round (floor
     included), so that a neighbour's burst on a shared machine lands on all of them alike. The median
     is the verdict; the best run is shown beside it as the cost with the least noise in it."""
-    for cmd in commands.values():
-        _time_ms(cmd)  # warm the file cache
+    for label, cmd in commands.items():  # warm the file cache, and time only commands that work
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"{label} exited {done.returncode}: {done.stderr.strip()[-500:]}")
     samples: dict[str, list[float]] = {label: [] for label in commands}
     for _ in range(runs):
         for label, cmd in commands.items():
@@ -40,51 +50,94 @@ def timings_ms(commands: dict[str, list[str]], runs: int = RUNS) -> dict[str, tu
     return {label: (statistics.median(values), min(values)) for label, values in samples.items()}
 
 
-def sample_file(directory: Path) -> Path:
-    path = directory / "train.jsonl"
-    example = {
-        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]
-    }
-    path.write_text("\n".join(json.dumps(example) for _ in range(20)) + "\n")
-    return path
+def sample_files(directory: Path) -> tuple[str, str]:
+    """A 20-example training file and a 5-example validation file, none alike."""
+
+    def write(name: str, rows: int, word: str) -> str:
+        path = directory / name
+        lines = (
+            json.dumps(
+                {
+                    "messages": [
+                        {"role": "system", "content": "Answer briefly."},
+                        {"role": "user", "content": f"{word} question {i}?"},
+                        {"role": "assistant", "content": f"The {word} answer is {i * 7}."},
+                    ]
+                }
+            )
+            for i in range(rows)
+        )
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
+
+    return write("train.jsonl", 20, "first"), write("valid.jsonl", 5, "second")
 
 
-def offline_commands(data: str) -> list[tuple[str, list[str]]]:
-    """The root's help and version, every command group's help, and two commands that do offline work."""
+# Floors for the work some commands cannot start without (see the module docstring).
+TOKENIZER = "import click + o200k tokenizer"
+PULUMI = "import click + the plan without the CLI"
+FLOOR_CODE = {
+    FLOOR: "import click",
+    PLAIN: "pass",
+    TOKENIZER: "import click; from ops.data.tokens import load_encoding; load_encoding('o200k_base')",
+    PULUMI: "import click; from infra.plan import STACKS_DIR, build_plan; build_plan('dev', STACKS_DIR)",
+}
+
+
+def offline_commands(train: str, valid: str, out: str) -> list[tuple[str, list[str], str]]:
+    """(label, arguments, floor) of every offline command: help and version, every command group's
+    help, and every command that works without Azure."""
     from ops.cli.root import COMMANDS
 
-    groups = [(f"{name} --help", [name, "--help"]) for name in COMMANDS]
+    groups = [(f"{name} --help", [name, "--help"], FLOOR) for name in COMMANDS]
     return [
-        ("--help", ["--help"]),
-        ("--version", ["--version"]),
+        ("--help", ["--help"], FLOOR),
+        ("--version", ["--version"], FLOOR),
         *groups,
-        ("models list", ["models", "list"]),
-        ("data validate --structure-only", ["data", "validate", data, "--structure-only"]),
+        ("models list", ["models", "list"], FLOOR),
+        ("data validate --structure-only", ["data", "validate", train, "--structure-only"], FLOOR),
+        ("data fix", ["data", "fix", train, "--out", f"{out}/clean.jsonl", "--force"], TOKENIZER),
+        ("data split", ["data", "split", train, "-d", f"{out}/split", "-f", "0.2", "--force"], FLOOR),
+        ("data overlap", ["data", "overlap", train, valid], FLOOR),
+        ("data validate", ["data", "validate", train], TOKENIZER),
+        ("data estimate", ["data", "estimate", train, "-e", "1"], TOKENIZER),
+        ("infra plan", ["infra", "plan", "--stack", "dev"], PULUMI),
     ]
 
 
 def main() -> None:
     cli = str(BIN / "foundry-ops")
     with tempfile.TemporaryDirectory() as tmp:
-        data = str(sample_file(Path(tmp)))
-        floors = {FLOOR: [sys.executable, "-c", "import click"], PLAIN: [sys.executable, "-c", "pass"]}
-        commands = {label: [cli, *args] for label, args in offline_commands(data)}
+        train, valid = sample_files(Path(tmp))
+        listed = offline_commands(train, valid, tmp)
+        floors = {label: [sys.executable, "-c", code] for label, code in FLOOR_CODE.items()}
+        commands = {label: [cli, *args] for label, args, _ in listed}
         results = timings_ms({**floors, **commands})
-    (base, base_best), (plain, _) = results.pop(FLOOR), results.pop(PLAIN)
+    base, base_best = results[FLOOR]
     print(
         f"{RUNS} interleaved runs each; floor python -c 'import click': median {base:.1f} ms, best "
-        f"{base_best:.1f} ms (python -c pass {plain:.1f} ms)"
+        f"{base_best:.1f} ms (python -c pass {results[PLAIN][0]:.1f} ms)"
     )
-    print(f"  {'command':<44} {'median':>9} {'ratio':>6} {'best':>9} {'ratio':>6}")
-    worst = 0.0
-    for label, (ms, best) in results.items():
+    for extra in (TOKENIZER, PULUMI):
+        ms, best = results[extra]
+        print(f"  work floor {extra}: median {ms:.1f} ms, best {best:.1f} ms")
+    print(f"  {'command':<44} {'median':>9} {'ratio':>6} {'best':>9} {'ratio':>6}  vs work floor")
+    missed: list[str] = []
+    work_bound: list[str] = []
+    for label, _, floor in listed:
+        ms, best = results[label]
         ratio = ms / base
-        worst = max(worst, ratio)
-        print(f"  foundry-ops {label:<32} {ms:6.1f} ms {ratio:5.2f}x {best:6.1f} ms {best / base_best:5.2f}x")
-    verdict = "met" if worst <= TARGET_RATIO else "MISSED"
-    print(
-        f"target: every offline command within {TARGET_RATIO}x of import click (medians): worst {worst:.2f}x ({verdict})"
-    )
+        work = f"  {ms / results[floor][0]:5.2f}x {floor}" if floor != FLOOR else ""
+        print(
+            f"  foundry-ops {label:<32} {ms:6.1f} ms {ratio:5.2f}x {best:6.1f} ms {best / base_best:5.2f}x{work}"
+        )
+        if ratio > TARGET_RATIO:
+            missed.append(f"{label} {ratio:.2f}x")
+        if floor != FLOOR:
+            work_bound.append(f"{label} {ms / results[floor][0]:.2f}x")
+    verdict = "met by every command" if not missed else "missed by " + ", ".join(missed)
+    print(f"target: every offline command within {TARGET_RATIO}x of import click (medians): {verdict}")
+    print(f"  work-bound commands against their work floor (medians): {', '.join(work_bound)}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from catalog.models import Mode, ModelInfo
 
@@ -21,19 +21,17 @@ RETIREMENT_TAG = "FinetuneRetirementDate"
 DEPLOY_REGIONS_TAG = "maas-finetuning-deploy-regions"
 
 
-@dataclass(frozen=True)
-class Lifecycle:
+class Lifecycle(NamedTuple):
     deprecation: dt.date | None = None
     retirement: dt.date | None = None
     deploy_regions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Whether to go on: `refusal` stops a submission; `warnings` are said and let it go on."""
 
     refusal: str | None = None
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
 
 
 def _date(value: str | None) -> dt.date | None:

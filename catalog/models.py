@@ -8,8 +8,8 @@ about models (config validation, preflight, submit, token counting, policy) read
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Mode(StrEnum):
@@ -55,9 +55,9 @@ SOURCES_MANAGED = (f"{_DOCS}/how-to/fine-tune-managed-compute.md",)
 SOURCES_RETIREMENT = (f"{_DOCS}/concepts/model-lifecycle-retirement.md",)
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """A fine-tunable model and the facts the toolkit needs about it."""
+class ModelInfo(NamedTuple):
+    """A fine-tunable model and the facts the toolkit needs about it (a NamedTuple: the table is built
+    on every start-up of the data commands, where a frozen dataclass costs ~1 ms to define)."""
 
     name: str
     family: str

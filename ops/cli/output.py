@@ -49,9 +49,11 @@ class Output:
         env = os.environ.get("COLUMNS", "")
         if env.isdigit() and int(env) > 0:
             return int(env)
-        import shutil
-
-        return shutil.get_terminal_size().columns
+        stream = sys.__stdout__
+        try:  # what shutil.get_terminal_size does, without importing shutil (and its compressors)
+            return (os.get_terminal_size(stream.fileno()).columns if stream else 0) or 80
+        except (ValueError, OSError):
+            return 80
 
     def result(
         self,

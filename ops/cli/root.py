@@ -7,7 +7,6 @@ carries them) and their documented exit code here, at the edge, and nowhere else
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import click
@@ -15,6 +14,7 @@ import click
 from core.errors import EXIT_CODES, EXIT_INTERRUPTED, Interrupted, ToolkitError
 from ops import __version__
 from ops.app import App
+from ops.cli.lazy import LazyGroup
 from ops.cli.options import global_options, out
 
 # command name -> ("module:attribute", short help); the order is the order `--help` lists them in.
@@ -42,24 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class ToolkitGroup(click.Group):
+class ToolkitGroup(LazyGroup):
     """Loads subcommands lazily and turns domain errors into one-line messages with their exit code."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return [*COMMANDS, *sorted(super().list_commands(ctx))]
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return super().get_command(ctx, cmd_name)
-        module_name, attr = target[0].split(":")
-        command: click.Command = getattr(importlib.import_module(module_name), attr)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """List commands from COMMANDS so that `--help` imports none of them."""
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -98,6 +82,7 @@ def _exit_codes() -> str:
 
 @click.group(
     cls=ToolkitGroup,
+    lazy=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     help=f"""Operate Phi fine-tuning on an Azure AI Foundry stack provisioned by this toolkit's Pulumi program.
 

@@ -7,11 +7,10 @@ the fastest check in CPython, which matters at hundreds of thousands of lines a 
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from ops.data.digest import blake2b
 from ops.data.rules import (
     ALLOWED_EXAMPLE_KEYS,
     ALLOWED_MESSAGE_KEYS,
@@ -23,13 +22,21 @@ from ops.data.rules import (
 Issue = tuple[str, str]  # (category, message)
 
 
-@dataclass
 class Checked:
-    """The outcome for one example: its issues and, when structurally sound, its turns."""
+    """The outcome for one example: its issues and, when structurally sound, its turns. (A plain
+    class with slots, made once per example.)"""
 
-    issues: list[Issue] = field(default_factory=list)
-    turns: list[tuple[str, str]] | None = None  # (role, content) pairs; None when not usable
-    system: str | None = None  # the first system message's content
+    __slots__ = ("issues", "system", "turns")
+
+    def __init__(
+        self,
+        issues: list[Issue] | None = None,
+        turns: list[tuple[str, str]] | None = None,
+        system: str | None = None,
+    ) -> None:
+        self.issues: list[Issue] = [] if issues is None else issues
+        self.turns = turns  # (role, content) pairs; None when not usable
+        self.system = system  # the first system message's content
 
 
 _JSON_TYPE = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}
@@ -198,7 +205,7 @@ def example_key(turns: list[tuple[str, str]]) -> bytes:
 
     Content with a lone surrogate (a `\\ud800`-style escape) is hashed as-is (surrogatepass): token
     counting is what reports it."""
-    h = hashlib.blake2b(digest_size=8)
+    h = blake2b(digest_size=8)
     for role, content in turns:
         h.update(role.encode())
         h.update(b"\x1f")

@@ -11,7 +11,6 @@ three columns in it (near key, exact key, line) so both kinds of match meet in o
 
 from __future__ import annotations
 
-import heapq
 import os
 from array import array
 from collections.abc import Iterator
@@ -125,4 +124,6 @@ class DuplicateFinder(SpillingBuckets):
                     if len(found) < cap:
                         found.append((line, original))
             firsts.append(found)
+        import heapq
+
         return total, list(heapq.merge(*firsts))[:cap]

@@ -15,16 +15,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.errors import UsageError
 
 PRICE_ENV = "FOUNDRY_PRICE_PER_1K_TOKENS"
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(NamedTuple):
     tokens_per_epoch: int
     epochs: int
     exact: bool

@@ -29,9 +29,8 @@ import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from catalog.models import ModelInfo
 from core.errors import ToolkitError, UsageError
@@ -55,8 +54,7 @@ _BATCH = 4096
 _READ = 1 << 20
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     line: int  # the input file's line, 1-based; 0 means the whole file
     action: str  # one of ACTIONS
     reason: str
@@ -71,8 +69,7 @@ class Change:
         }
 
 
-@dataclass(frozen=True)
-class FixResult:
+class FixResult(NamedTuple):
     source: str
     out: str
     model: str
@@ -82,7 +79,7 @@ class FixResult:
     written: bool  # False when no valid example was left (nothing written)
     changes: list[Change]
     sha256: str | None = None
-    remaining: list[Issue] = field(default_factory=list)  # file-wide rules the copy still breaks
+    remaining: tuple[Issue, ...] = ()  # file-wide rules the copy still breaks
 
     def counts(self) -> dict[str, int]:
         found = Counter(c.action for c in self.changes)
@@ -150,13 +147,15 @@ def examine(raw: bytes, counter: TokenCounter) -> tuple[list[Issue], list[tuple[
     return [], checked.turns, trimmed
 
 
-@dataclass
 class _Plan:
-    lines: int = 0
-    examples: int = 0
-    changes: list[Change] = field(default_factory=list)
-    dropped: set[int] = field(default_factory=set)
-    trimmed: dict[int, list[str]] = field(default_factory=dict)  # kept lines whose contents were trimmed
+    """What the copy leaves out or changes, found in the first pass."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.examples = 0
+        self.changes: list[Change] = []
+        self.dropped: set[int] = set()
+        self.trimmed: dict[int, list[str]] = {}  # kept lines whose contents were trimmed
 
     def drop(self, line: int, issues: list[Issue], trimmed: list[str]) -> None:
         words = []
@@ -284,7 +283,7 @@ def fix_file(
     directory is missing or not writable) and a one-line ToolkitError if reading or writing fails;
     nothing is written then. When no valid example is left, nothing is written and the result says so
     (`written` False)."""
-    source = check_input_file(path)
+    source = Path(check_input_file(path))
     info = resolve_model(model)
     target = Path(out)
     _check_target(source, target, force)
@@ -335,5 +334,5 @@ def fix_file(
         True,
         changes,
         digest.hexdigest(),
-        remaining,
+        tuple(remaining),
     )

@@ -20,9 +20,7 @@ import json
 import os
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ops.data.checks import check_example, example_key, near_key
 from ops.data.dedup import SpillingBuckets
@@ -36,8 +34,7 @@ _BATCH = 4096
 Pair = tuple[int, int]  # (training line, validation line)
 
 
-@dataclass(frozen=True)
-class Overlap:
+class Overlap(NamedTuple):
     train: str
     validation: str
     train_examples: int
@@ -87,13 +84,13 @@ class Overlap:
 
 
 def iter_examples(
-    path: Path, skipped: list[int] | None = None
+    path: str | os.PathLike[str], skipped: list[int] | None = None
 ) -> Iterator[tuple[int, list[tuple[str, str]]]]:
     """(1-based line, turns) for every line that is a usable example. Blank lines are passed over;
     other lines that are not usable examples are counted in `skipped[0]`."""
     number = 0
     with open(path, "rb") as f:
-        for lines, _block, _carried in iter_blocks(f, 0, path.stat().st_size, MAX_LINE_BYTES):
+        for lines, _block, _carried in iter_blocks(f, 0, os.stat(path).st_size, MAX_LINE_BYTES):
             for raw in lines:
                 number += 1
                 if isinstance(raw, bytes) and (not raw or raw.isspace()):
@@ -109,7 +106,7 @@ def iter_examples(
                 yield number, turns
 
 
-def _feed(buckets: SpillingBuckets, path: Path, tag: int) -> tuple[int, int]:
+def _feed(buckets: SpillingBuckets, path: str, tag: int) -> tuple[int, int]:
     """Add every usable example of `path`; returns (examples, skipped lines)."""
     count = 0
     skipped = [0]

@@ -8,15 +8,13 @@ line, and the last line of a range is read to its end even past the range. Lines
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 BLOCK_BYTES = 1 << 20
 BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True)
-class Oversize:
+class Oversize(NamedTuple):
     """Stands in for a line longer than the limit."""
 
     length: int

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ops.data.estimate import Estimate
 from ops.data.rules import Severity
 
+if TYPE_CHECKING:
+    from ops.data.estimate import Estimate
 
-@dataclass(frozen=True, order=True)
-class Issue:
+
+class Issue(NamedTuple):
     line: int  # 1-based; 0 means the whole file
     category: str
     message: str
-    severity: Severity = field(compare=False, default=Severity.ERROR)
+    severity: Severity = Severity.ERROR
 
     def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "category": self.category, "message": self.message}
 
 
-@dataclass(frozen=True)
-class TokenStats:
+class TokenStats(NamedTuple):
     tokenizer: str
     exact: bool
     method: str
@@ -43,8 +42,7 @@ class TokenStats:
         }
 
 
-@dataclass
-class ValidationReport:
+class ValidationReport(NamedTuple):
     file: str
     model: str
     bytes: int

@@ -8,15 +8,14 @@ shifts them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from array import array
 from collections import Counter
-from dataclasses import dataclass, field
 from json.scanner import make_scanner
 from typing import Any, cast
 
 from ops.data.checks import check_example, clean_turns, example_key
+from ops.data.digest import blake2b
 from ops.data.reader import Oversize, iter_blocks
 from ops.data.rules import MAX_LINE_BYTES, NEAR_LIMIT_FRACTION
 from ops.data.secrets import candidates, find_secret
@@ -25,22 +24,29 @@ from ops.data.tokens import TokenCounter
 MAX_SYSTEMS = 256  # distinct system messages tracked exactly; the rest are counted together
 
 
-@dataclass
 class RangeResult:
-    lines: int = 0
-    examples: int = 0  # non-blank lines
-    valid: int = 0  # examples without errors
-    issues: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # first `cap` per category
-    counts: Counter[str] = field(default_factory=Counter)
-    digests: array[int] = field(default_factory=lambda: array("Q"))
-    digest_lines: array[int] = field(default_factory=lambda: array("Q"))
-    systems: dict[bytes, list[int]] = field(default_factory=dict)  # digest -> [count, first line]
-    other_systems: list[int] = field(default_factory=lambda: [0, 0])  # [count, first line] past MAX_SYSTEMS
-    with_system: int = 0
-    token_histogram: Counter[int] = field(default_factory=Counter)
-    tokens_total: int = 0  # every counted example, over-long ones included
-    valid_tokens: int = 0  # examples without errors only: what training bills
-    message_histogram: Counter[int] = field(default_factory=Counter)  # messages per valid example
+    """What one range's scan sends back to the merging process (pickled between processes)."""
+
+    __slots__ = (
+        "counts", "digest_lines", "digests", "examples", "issues", "lines", "message_histogram",
+        "other_systems", "systems", "token_histogram", "tokens_total", "valid", "valid_tokens", "with_system",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.examples = 0  # non-blank lines
+        self.valid = 0  # examples without errors
+        self.issues: dict[str, list[tuple[int, str]]] = {}  # the first `cap` per category
+        self.counts: Counter[str] = Counter()
+        self.digests: array[int] = array("Q")
+        self.digest_lines: array[int] = array("Q")
+        self.systems: dict[bytes, list[int]] = {}  # digest -> [count, first line]
+        self.other_systems = [0, 0]  # [count, first line] past MAX_SYSTEMS
+        self.with_system = 0
+        self.token_histogram: Counter[int] = Counter()
+        self.tokens_total = 0  # every counted example, over-long ones included
+        self.valid_tokens = 0  # examples without errors only: what training bills
+        self.message_histogram: Counter[int] = Counter()  # messages per valid example
 
     def add(self, line: int, category: str, message: str, cap: int) -> None:
         self.counts[category] += 1
@@ -205,7 +211,7 @@ def too_long_message(tokens: int, counter: TokenCounter) -> str:
 
 
 def _system_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _json_reason(exc: ValueError) -> str:

@@ -19,17 +19,14 @@ import hashlib
 import itertools
 import json
 import os
-import shutil
-import tempfile
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.errors import DataError, ToolkitError, UsageError
 from ops.data.checks import example_key
-from ops.data.files import check_input_file, check_output_dir, file_error, fsync_dir, same_file
+from ops.data.files import check_input_file, check_output_dir, file_error, fsync_dir, same_file, temp_name
 from ops.data.reader import Oversize, iter_blocks
 from ops.data.rules import MAX_LINE_BYTES
 from ops.data.validate import validate_file
@@ -44,8 +41,7 @@ def bucket_bits(examples: int) -> int:
     return max(8, min(MAX_BUCKET_BITS, examples.bit_length() + 6))
 
 
-@dataclass(frozen=True)
-class SplitSide:
+class SplitSide(NamedTuple):
     path: str
     examples: int
     sha256: str
@@ -54,8 +50,7 @@ class SplitSide:
         return {"path": self.path, "examples": self.examples, "sha256": self.sha256}
 
 
-@dataclass(frozen=True)
-class SplitResult:
+class SplitResult(NamedTuple):
     source: str
     seed: int
     requested_fraction: float
@@ -125,7 +120,7 @@ def split_file(
 
     Raises UsageError for bad arguments and paths (nothing is written), DataError when `path` has
     errors, and a one-line ToolkitError when writing fails (the old outputs, if any, are kept)."""
-    source = check_input_file(path)
+    source = Path(check_input_file(path))
     if not 0 < validation_fraction < 1:
         raise UsageError(
             f"--validation-fraction must be between 0 and 1 (exclusive), got {validation_fraction}"
@@ -199,12 +194,22 @@ def _remove_dirs(created: list[Path]) -> None:
             directory.rmdir()
 
 
+def _remove_staging(staging: Path) -> None:
+    """Remove the staging directory and the files in it (it never holds a directory); best effort."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(staging):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+        os.rmdir(staging)
+
+
 def _write(
     source: Path, out: Path, targets: tuple[Path, Path], seed: int, threshold: int, fraction: float
 ) -> SplitResult:
     created = _make_dirs(out)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=".split-", suffix=".tmp", dir=out))
+        staging = temp_name(out, "split")
+        os.mkdir(staging, 0o700)  # what tempfile.mkdtemp does, without its ~4 ms of imports
     except OSError as exc:
         _remove_dirs(created)
         raise file_error(exc, out, "write") from None
@@ -227,14 +232,14 @@ def _write(
         _swap(staging, news, targets)
     except BaseException as exc:
         if not isinstance(exc, _KeptAside):
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_staging(staging)
             _remove_dirs(created)
         if isinstance(exc, OSError):
             if exc.filename is not None and Path(exc.filename) == source:
                 raise file_error(exc, source, "read") from None
             raise file_error(exc, out, "write") from None
         raise
-    shutil.rmtree(staging, ignore_errors=True)  # now holds only the old pair
+    _remove_staging(staging)  # now holds only the old pair
     fsync_dir(out)
     train, validation = (
         SplitSide(str(t), n, d.hexdigest()) for t, n, d in zip(targets, counts, digests, strict=True)

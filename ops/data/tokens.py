@@ -22,8 +22,6 @@ bpe_openai's tokenizer is loaded on first use only (see _load_bindings for how, 
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import math
 import os
 import sys
@@ -53,6 +51,9 @@ def _load_bindings() -> Any:
     loaded = sys.modules.get("bpe_openai._bindings")
     if loaded is not None:
         return loaded
+    import importlib.machinery
+    import importlib.util
+
     spec = importlib.util.find_spec("bpe_openai")
     locations = list(spec.submodule_search_locations or []) if spec else []
     for folder in locations:

@@ -17,7 +17,6 @@ from catalog import DEFAULT_MODEL
 from catalog.models import ModelInfo, UnknownModelError, get_model
 from core.errors import UsageError
 from ops.data.dedup import DuplicateFinder
-from ops.data.estimate import make_estimate
 from ops.data.files import check_input_file, file_error
 from ops.data.reader import plan_ranges
 from ops.data.report import Issue, TokenStats, ValidationReport
@@ -78,7 +77,7 @@ def validate_file(
     """
     info = resolve_model(model)
     file = check_input_file(path)
-    size = file.stat().st_size
+    size = os.stat(file).st_size
     counter = TokenCounter(info) if tokens else None
     ranges = plan_ranges(size, range_bytes)
     processes = max(1, min(workers or default_workers(), len(ranges)))
@@ -86,7 +85,7 @@ def validate_file(
     merged = _Merged(cap)
     try:
         with DuplicateFinder() as dups:
-            for result in _scan_all(str(file), ranges, counter, info.name, cap, processes, secrets=tokens):
+            for result in _scan_all(file, ranges, counter, info.name, cap, processes, secrets=tokens):
                 merged.add(result, dups)
             dup_total, dup_listed = dups.duplicates(cap)
     except OSError as exc:  # the file went away or became unreadable, or the spill directory failed
@@ -109,6 +108,8 @@ def validate_file(
     stats = None
     estimate = None
     if counter is not None:
+        from ops.data.estimate import make_estimate
+
         stats = _token_stats(counter, merged.histogram, merged.tokens_total)
         excluded = tuple(c for c in RULES if merged.counts.get(c) and c in ERROR_CATEGORIES - FILE_CATEGORIES)
         estimate = make_estimate(

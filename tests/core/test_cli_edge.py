@@ -70,3 +70,29 @@ def test_tables_fit_a_terminal_and_are_whole_in_a_pipe(monkeypatch) -> None:  # 
     assert shown.exit_code == 0
     assert max(len(line) for line in shown.output.splitlines()) <= 60
     assert "…" in shown.output
+
+
+def test_lazy_groups_name_real_commands_and_list_them_without_importing() -> None:
+    """Every lazy entry (root and `data`) resolves to a command, and a group's --help imports none of
+    its commands (their modules pull in the data layer or the SDKs)."""
+    import subprocess
+    import sys
+
+    import click
+
+    from ops.cli.data import COMMANDS as DATA_COMMANDS
+    from ops.cli.data import data
+
+    for group, lazy in ((cli, COMMANDS), (data, DATA_COMMANDS)):
+        ctx = click.Context(group)
+        assert group.list_commands(ctx) == list(lazy)
+        for name in lazy:
+            command = group.get_command(ctx, name)
+            assert isinstance(command, click.Command), name
+    probe = (
+        "import sys; from click.testing import CliRunner; from ops.cli import cli; "
+        "assert CliRunner().invoke(cli, ['data', '--help']).exit_code == 0; "
+        "print(sorted(m for m in sys.modules if m.startswith(('ops.cli.data.', 'ops.data'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "catalog", "infra", "policy", "ops")
-SHARED_CLI = {"ops.cli", "ops.cli.options", "ops.cli.output", "ops.cli.root"}
+SHARED_CLI = {"ops.cli", "ops.cli.lazy", "ops.cli.options", "ops.cli.output", "ops.cli.root"}
 
 
 def module_name(path: Path) -> str:

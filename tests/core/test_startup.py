@@ -76,3 +76,38 @@ def test_data_validate_loads_no_heavy_sdk(tmp_path: Path) -> None:
     line = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]}
     sample.write_text("\n".join(json.dumps(line) for _ in range(12)) + "\n")
     assert heavy_in(loaded_modules(["data", "validate", str(sample)], ROOT)) == []
+
+
+# What a small data command does not need at start-up (benchmarks/startup.py times it): OpenSSL (the
+# duplicate digests are blake2b from _blake2, ops/data/digest.py), pathlib (~4 ms with urllib.parse and
+# ipaddress) and dataclasses (~1 ms to define each class; records here are NamedTuples).
+NOT_AT_STARTUP = ("_hashlib", "pathlib", "dataclasses", "multiprocessing", "bpe_openai")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["data", "validate", "{train}", "--structure-only"],
+        ["data", "overlap", "{train}", "{valid}"],
+        ["--help"],
+        ["models", "list"],
+    ],
+    ids=["validate --structure-only", "overlap", "--help", "models list"],
+)
+def test_small_offline_commands_load_only_what_they_use(args: list[str], tmp_path: Path) -> None:
+    files = {}
+    for name, word in (("train", "first"), ("valid", "second")):
+        path = tmp_path / f"{name}.jsonl"
+        rows = [
+            {
+                "messages": [
+                    {"role": "user", "content": f"{word} {i}"},
+                    {"role": "assistant", "content": f"ok {i}"},
+                ]
+            }
+            for i in range(12)
+        ]
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        files[name] = str(path)
+    modules = loaded_modules([a.format(**files) for a in args], ROOT)
+    assert sorted(m for m in modules if m.split(".")[0] in NOT_AT_STARTUP) == []

@@ -6,9 +6,9 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -172,7 +172,7 @@ def test_bad_output_path(workdir: Path, case: str) -> None:
 @pytest.mark.parametrize("command", ["split", "fix"])
 def test_read_only_output_directory(workdir: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
     """A chmod 555 directory. Root writes into one anyway, so as root creating a file in it is made to
-    fail as it does for a user (EACCES from open and mkdtemp)."""
+    fail as it does for a user (EACCES from open and mkdir)."""
     if ROOT:
         real_open = open
 
@@ -181,17 +181,15 @@ def test_read_only_output_directory(workdir: Path, monkeypatch: pytest.MonkeyPat
                 raise PermissionError(errno.EACCES, "Permission denied")
             return real_open(file, mode, *args, **kwargs)  # type: ignore[call-overload]
 
-        real_mkdtemp = tempfile.mkdtemp
+        real_mkdir = os.mkdir
 
-        def mkdtemp_as_a_user(
-            suffix: str | None = None, prefix: str | None = None, dir: str | None = None
-        ) -> str:
-            if dir is not None and Path(dir).name == "ro":
+        def mkdir_as_a_user(path: Any, mode: int = 0o777, *args: Any, **kwargs: Any) -> None:
+            if Path(path).parent.name == "ro":
                 raise PermissionError(errno.EACCES, "Permission denied")
-            return real_mkdtemp(suffix, prefix, dir)
+            real_mkdir(path, mode, *args, **kwargs)
 
         monkeypatch.setattr("ops.data.files.open", as_a_user, raising=False)
-        monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp_as_a_user)
+        monkeypatch.setattr(os, "mkdir", mkdir_as_a_user)
     ro = workdir / "ro"
     ro.mkdir()
     ro.chmod(0o555)

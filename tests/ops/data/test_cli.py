@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -319,18 +320,23 @@ def test_fix_exit_codes(workdir: Path) -> None:
     assert not (workdir / "none.jsonl").exists()
 
 
-def _options(command: str) -> dict[str, list[str]]:
+def _commands() -> dict[str, click.Command]:
     from ops.cli.data import data
 
-    cmd = data.commands[command]
+    ctx = click.Context(data)
+    found = {name: data.get_command(ctx, name) for name in data.list_commands(ctx)}
+    return {name: command for name, command in found.items() if command is not None}
+
+
+def _options(command: str) -> dict[str, list[str]]:
+    cmd = _commands()[command]
     return {p.name: p.opts + p.secondary_opts for p in cmd.params if p.name}
 
 
 def test_options_are_spelt_the_same_everywhere() -> None:
-    from ops.cli.data import data
-
+    commands = _commands()
     seen: dict[str, set[tuple[str, ...]]] = {}
-    for command in data.commands:
+    for command in commands:
         for name, opts in _options(command).items():
             seen.setdefault(name, set()).add(tuple(sorted(opts)))
     assert seen["model"] == {("--model", "-m")}
@@ -341,11 +347,11 @@ def test_options_are_spelt_the_same_everywhere() -> None:
     assert seen["out_dir"] == {("--out-dir", "-d")}
     assert seen["validation_fraction"] == {("--validation-fraction", "-f")}
     assert seen["seed"] == {("--seed", "-s")}
-    assert {"validate", "estimate", "split"} <= {c for c in data.commands if "workers" in _options(c)}
+    assert {"validate", "estimate", "split"} <= {c for c in commands if "workers" in _options(c)}
     assert {"validate", "estimate", "split", "fix", "upload"} <= {
-        c for c in data.commands if "model" in _options(c)
+        c for c in commands if "model" in _options(c)
     }
-    every = {o for c in data.commands for opts in _options(c).values() for o in opts}
+    every = {o for c in commands for opts in _options(c).values() for o in opts}
     assert not every & {"--jobs", "-j", "--max-per-category"}
 
 
@@ -358,13 +364,12 @@ def test_old_option_names_are_gone(workdir: Path, old: list[str]) -> None:
 
 def test_docs_show_every_option_of_every_command() -> None:
     """docs/data.md's usage block names each command's own options as the CLI spells them."""
-    from ops.cli.data import data
-
+    commands = _commands()
     docs = (Path(__file__).resolve().parents[3] / "docs" / "data.md").read_text(encoding="utf-8")
     usage = {line.split()[2]: line for line in docs.splitlines() if line.startswith("foundry-ops data ")}
-    assert set(usage) == set(data.commands)
+    assert set(usage) == set(commands)
     shared = {"--output", "--quiet", "--debug", "--stack", "--outputs", "--help"}
-    for name, command in data.commands.items():
+    for name, command in commands.items():
         for param in command.params:
             for opt in param.opts:
                 if opt.startswith("--") and opt not in shared:

@@ -146,7 +146,7 @@ def test_second_rename_failing_keeps_the_old_pair(tmp_path: Path, monkeypatch: p
     seen: list[tuple[str, str]] = []
 
     def second_new_fails(src: str, dst: str) -> None:
-        if Path(dst) == out / "validation.jsonl" and ".split-" in str(src) and "old-" not in str(src):
+        if Path(dst) == out / "validation.jsonl" and ".split." in str(src) and "old-" not in str(src):
             assert pair_state(out) == ("new", "none")  # the first new file is in, the old pair aside
             raise OSError(errno.EIO, "Input/output error")
         real(src, dst)
@@ -188,7 +188,7 @@ def test_an_undo_that_fails_too_says_where_the_old_files_are(
         cli, ["data", "split", str(source), "-f", "0.2", "-d", str(out), "--force"], catch_exceptions=False
     )
     assert result.exit_code == 1
-    [staging] = out.glob(".split-*.tmp")
+    [staging] = out.glob(".split.*.tmp")
     assert result.stderr == (
         f"Error: {out}: swapping in the new files failed ([Errno 5] Input/output error) and could not be "
         f"undone (hint: the previous files are in {staging}; move them back by hand)\n"

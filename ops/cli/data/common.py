@@ -1,0 +1,44 @@
+"""What the `data` commands share: option decorators spelt once, the input-path type, the fix hint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from catalog import DEFAULT_MODEL
+from core.errors import UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MODEL_HELP = f"Model whose tokenizer, chat template and context length apply (default: {DEFAULT_MODEL})."
+# Input files are checked by ops.data (files.check_input_file), not by Click, so every bad path gets
+# the same one-line message and exit code 2.
+IN = click.Path(path_type=str, readable=False)
+FIX_HINT = "`foundry-ops data fix {file} --out CLEAN` writes a copy without the invalid examples"
+
+
+def model_option(func: F) -> F:
+    return click.option("--model", "-m", default=None, help=MODEL_HELP)(func)
+
+
+def workers_option(func: F) -> F:
+    return click.option(
+        "--workers", type=int, default=None, help="Worker processes (default: one per CPU available)."
+    )(func)
+
+
+def max_listed_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "--max-listed", type=int, default=None, help=f"{what} listed (default 20); all are counted."
+    )
+
+
+def force_option(what: str) -> Callable[[F], F]:
+    return click.option("--force", is_flag=True, help=f"Replace {what} if it exists.")
+
+
+def positive(value: int | None, name: str) -> None:
+    if value is not None and value < 1:
+        raise UsageError(f"{name} must be at least 1, got {value}")
