@@ -155,6 +155,8 @@ def split_file(
             total += 1
     except OSError as exc:
         raise file_error(exc, source, "read") from None
+    if total < 2:  # the data's fault whatever the fraction: exit 1, as for data with errors
+        raise DataError(f"{source} has {total} example(s); a split needs at least 2")
     wanted = round(validation_fraction * total)
     if not 0 < wanted < total:
         raise UsageError(
@@ -164,7 +166,9 @@ def split_file(
     boundary, below = choose_boundary(histogram, wanted, total)
     del histogram
     if not 0 < below < total:  # e.g. every example is the same one
-        raise UsageError(f"{total} example(s) cannot be split: identical examples must stay on one side")
+        raise DataError(
+            f"{source}: its {total} examples cannot be split: identical examples must stay on one side"
+        )
     threshold = boundary << shift
     return _write(source, out, targets, seed, threshold, validation_fraction)
 

@@ -201,7 +201,7 @@ CASES: tuple[InputCase, ...] = (
     InputCase("data", "a message with an unknown role", 1, "robot", unknown_role),
     InputCase("data", "fewer than 10 examples", 1, "at least 10", too_few),
     InputCase("data", "10 examples, one held out for validation", 1, "--validation FILE", ten_split),
-    InputCase("data", "an empty file", 2, "0 example(s)", empty),
+    InputCase("data", "an empty file", 1, "0 example(s)", empty),
     InputCase("data", "not UTF-8", 1, "UTF-8", not_utf8),
     InputCase("data", "the file does not exist", 2, "no such file", missing_file),
     InputCase("data", "eval data without reference answers", 1, "reference", no_reference),

@@ -60,8 +60,20 @@ def test_too_small_to_split(tmp_path: Path) -> None:
 def test_all_identical_cannot_be_split(tmp_path: Path) -> None:
     source = tmp_path / "all.jsonl"
     source.write_text((write(tmp_path / "one.jsonl", 1).read_text()) * 12)
-    with pytest.raises(UsageError, match="identical examples must stay on one side"):
+    with pytest.raises(DataError, match="identical examples must stay on one side"):
         split_file(source, validation_fraction=0.5, seed=0, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("examples", [0, 1])
+def test_fewer_than_two_examples_is_a_data_error(tmp_path: Path, examples: int) -> None:
+    """Whatever the fraction: the data, not the option, is what cannot be split (exit 1, not 2)."""
+    source = tmp_path / "few.jsonl"
+    source.write_text(write(tmp_path / "one.jsonl", 1).read_text() * examples)
+    with pytest.raises(DataError, match=rf"few.jsonl has {examples} example\(s\); a split needs at least 2$"):
+        split_file(source, validation_fraction=0.5, seed=0, out_dir=tmp_path / "out")
+    assert DataError("x").exit_code == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_failure_mid_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
