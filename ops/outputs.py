@@ -66,6 +66,11 @@ class StackOutputs:
         values["compute_name"] = values["compute_name"] or ""
         return cls(**values)
 
+    @property
+    def resource_group_id(self) -> str:
+        """The resource group's ARM id (the project's own id is `project_id`, as the stack reports it)."""
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group_name}"
+
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 

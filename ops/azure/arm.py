@@ -27,13 +27,11 @@ class ArmAdapter:
     def client(self) -> Any:
         return self.transport.arm()
 
-    @property
-    def rg_path(self) -> str:
-        o = self.outputs
-        return f"/subscriptions/{o.subscription_id}/resourceGroups/{o.resource_group_name}"
-
     def workspace_path(self, name: str | None = None) -> str:
-        return f"{self.rg_path}/providers/{ML}/workspaces/{name or self.outputs.project_name}"
+        """The project's ARM id as the stack reports it, or another workspace's (the hub) by name."""
+        if name is None:
+            return self.outputs.project_id
+        return f"{self.outputs.resource_group_id}/providers/{ML}/workspaces/{name}"
 
     def url(self, path: str, api_version: str | None = None, **query: str) -> str:
         params = [f"api-version={api_version or self.api_version}"]

@@ -38,12 +38,7 @@ class RunHistory(ArmAdapter):
         base = self.services.get("history", "").rstrip("/")
         if not base:
             raise ToolkitError("the workspace names no run-history service")
-        o = self.outputs
-        path = (
-            f"/history/v1.0/subscriptions/{o.subscription_id}/resourceGroups/{o.resource_group_name}"
-            f"/providers/Microsoft.MachineLearningServices/workspaces/{o.project_name}"
-        )
-        return self.transport.arm(), base + path
+        return self.transport.arm(), f"{base}/history/v1.0{self.outputs.project_id}"
 
     def run_error(self, job: str) -> str | None:
         """`<code>: <message>` of a failed run, as run details carry it; None when there is none."""

@@ -55,7 +55,7 @@ class Providers(ArmAdapter):
         """The caller's effective permissions on the stack's resource group."""
         rows = list(
             self.list_json(
-                f"{self.rg_path}/providers/Microsoft.Authorization/permissions",
+                f"{self.outputs.resource_group_id}/providers/Microsoft.Authorization/permissions",
                 "reading your permissions",
                 AUTHORIZATION_API_VERSION,
             )

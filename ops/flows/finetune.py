@@ -71,11 +71,7 @@ def choose_mode(app: App, info: ModelInfo, mode: str | None, today: dt.date) -> 
             f"{info.name} needs managed compute, but this stack has no compute cluster",
             hint="enable the GPU cluster in the stack config and run `pulumi up`",
         )
-    compute = (
-        f"/subscriptions/{o.subscription_id}/resourceGroups/{o.resource_group_name}/providers/"
-        f"Microsoft.MachineLearningServices/workspaces/{o.project_name}/computes/{o.compute_name}"
-    )
-    return chosen, compute
+    return chosen, f"{o.project_id}/computes/{o.compute_name}"
 
 
 def pin_base_model(app: App, info: ModelInfo, version: str, mode: Mode, today: dt.date) -> RegistryModel:

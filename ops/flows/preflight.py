@@ -166,7 +166,7 @@ def _check_permissions(app: App, checks: list[Check]) -> None:
         )
         return
     missing = [why for action, why in NEEDED_ACTIONS if not permissions.allows(action)]
-    scope = f"/subscriptions/{app.outputs.subscription_id}/resourceGroups/{app.outputs.resource_group_name}"
+    scope = app.outputs.resource_group_id
     if missing:
         checks.append(
             Check(
@@ -190,10 +190,7 @@ def _check_identity(app: App, checks: list[Check]) -> None:
     """The user-assigned identity fine-tuning runs as must read and write the workspace storage."""
     o = app.outputs
     name = "fine-tuning identity"
-    storage = (
-        f"/subscriptions/{o.subscription_id}/resourceGroups/{o.resource_group_name}"
-        f"/providers/Microsoft.Storage/storageAccounts/{o.storage_account_name}"
-    )
+    storage = f"{o.resource_group_id}/providers/Microsoft.Storage/storageAccounts/{o.storage_account_name}"
     try:
         principal = app.providers.identity_principal_id(o.finetune_identity_id)
         roles = app.providers.role_definition_ids(storage, principal)

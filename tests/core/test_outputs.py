@@ -88,3 +88,11 @@ def test_missing_pulumi_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     with pytest.raises(OutputsError, match="Pulumi CLI is not on PATH") as info:
         load_stack_outputs("dev")
     assert "--outputs FILE" in info.value.one_line()
+
+
+def test_resource_group_id_is_built_from_the_outputs() -> None:
+    outputs = StackOutputs.from_mapping(sample_outputs(), "f.json")
+    assert (
+        outputs.resource_group_id
+        == "/subscriptions/value-subscription_id/resourceGroups/value-resource_group_name"
+    )

@@ -43,9 +43,12 @@ def test_outputs_given_after_the_command_wins_over_the_environment(
     emulated_stack: EmulatedStack, tmp_path: Path
 ) -> None:
     other = tmp_path / "other.json"
-    other.write_text(
-        json.dumps({**emulated_stack.emulator.outputs(), "project_name": "proj-elsewhere"}), encoding="utf-8"
-    )
+    outputs = emulated_stack.emulator.outputs()
+    elsewhere = {
+        "project_name": "proj-elsewhere",
+        "project_id": outputs["project_id"].rsplit("/", 1)[0] + "/proj-elsewhere",
+    }
+    other.write_text(json.dumps({**outputs, **elsewhere}), encoding="utf-8")
     run = invoke("deploy", "list", "--outputs", str(other))
     assert run.code == 4 and "proj-elsewhere" in run.err
 

@@ -153,7 +153,9 @@ def outputs_wrong_region(b: Bench) -> list[str]:
 
 
 def outputs_unknown_project(b: Bench) -> list[str]:
-    _outputs(b, project_name="proj-elsewhere")
+    """The stack's project is gone: its name and its id both name it."""
+    project_id = str(b.emulator.outputs()["project_id"]).rsplit("/", 1)[0] + "/proj-elsewhere"
+    _outputs(b, project_name="proj-elsewhere", project_id=project_id)
     return ["finetune", "list"]
 
 

@@ -97,3 +97,14 @@ def test_inference_errors(app: App, azure_emulator: Emulator) -> None:
     azure_emulator.settings.logprobs = True
     scored = app.inference.chat(uri, key, [{"role": "user", "content": "hi"}], logprobs=True)
     assert scored.logprobs is not None and len(scored.logprobs) == 3
+
+
+def test_the_project_is_addressed_by_the_id_the_stack_reports(app: App, azure_emulator: Emulator) -> None:
+    """ARM ids are case-insensitive and the service answers them in either spelling: the adapters use the
+    stack's project_id as it is, instead of rebuilding it from its parts."""
+    deploy_endpoint(azure_emulator, "bot")
+    spelt = app.outputs.project_id.replace("/resourceGroups/", "/resourcegroups/")
+    app.outputs = dataclasses.replace(app.outputs, project_id=spelt)
+    assert [e.name for e in app.endpoints.list()] == ["bot"]
+    listed = [r["path"] for r in azure_emulator.requests if r["path"].endswith("/serverlessEndpoints")]
+    assert listed[-1] == f"{spelt}/serverlessEndpoints"
