@@ -124,6 +124,5 @@ class DuplicateFinder(SpillingBuckets):
                     if len(found) < cap:
                         found.append((line, original))
             firsts.append(found)
-        import heapq
-
-        return total, list(heapq.merge(*firsts))[:cap]
+        # each bucket's list is in line order and holds at most `cap`: sorting them all is cheap
+        return total, sorted(pair for found in firsts for pair in found)[:cap]

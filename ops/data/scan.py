@@ -12,14 +12,16 @@ import json
 from array import array
 from collections import Counter
 from json.scanner import make_scanner
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ops.data.checks import check_example, clean_turns, example_key
 from ops.data.digest import blake2b
 from ops.data.reader import Oversize, iter_blocks
 from ops.data.rules import MAX_LINE_BYTES, NEAR_LIMIT_FRACTION
 from ops.data.secrets import candidates, find_secret
-from ops.data.tokens import TokenCounter
+
+if TYPE_CHECKING:
+    from ops.data.tokens import TokenCounter
 
 MAX_SYSTEMS = 256  # distinct system messages tracked exactly; the rest are counted together
 
@@ -148,7 +150,10 @@ def scan_range(
                     if tokens > near:
                         if tokens > context:
                             add(
-                                number, "too_long", too_long_message(tokens, cast(TokenCounter, counter)), cap
+                                number,
+                                "too_long",
+                                too_long_message(tokens, cast("TokenCounter", counter)),
+                                cap,
                             )
                             continue
                         add(

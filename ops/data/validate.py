@@ -12,6 +12,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from catalog import DEFAULT_MODEL
 from catalog.models import ModelInfo, UnknownModelError, get_model
@@ -30,11 +31,20 @@ from ops.data.rules import (
     Severity,
 )
 from ops.data.scan import MAX_SYSTEMS, RangeResult, scan_range
-from ops.data.tokens import TokenCounter
+
+if TYPE_CHECKING:
+    from ops.data.tokens import TokenCounter
 
 RANGE_BYTES = 8 * 1024 * 1024
 
 __all__ = ["resolve_model", "validate_file"]
+
+
+def _counter(info: ModelInfo) -> TokenCounter:
+    """The model's token counter; ops.data.tokens is imported only by a check that counts tokens."""
+    from ops.data.tokens import TokenCounter
+
+    return TokenCounter(info)
 
 
 def resolve_model(model: str | ModelInfo | None) -> ModelInfo:
@@ -78,7 +88,7 @@ def validate_file(
     info = resolve_model(model)
     file = check_input_file(path)
     size = os.stat(file).st_size
-    counter = TokenCounter(info) if tokens else None
+    counter = _counter(info) if tokens else None
     ranges = plan_ranges(size, range_bytes)
     processes = max(1, min(workers or default_workers(), len(ranges)))
 
@@ -145,7 +155,7 @@ _WORKER_COUNTER: TokenCounter | None = None
 
 def _init_worker(model: str, tokens: bool) -> None:
     global _WORKER_COUNTER
-    _WORKER_COUNTER = TokenCounter(get_model(model)) if tokens else None
+    _WORKER_COUNTER = _counter(get_model(model)) if tokens else None
 
 
 def _scan_task(task: tuple[str, int, int, int, bool, bool]) -> RangeResult:
