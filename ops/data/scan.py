@@ -18,7 +18,6 @@ from ops.data.checks import check_example, clean_turns, example_key
 from ops.data.digest import blake2b
 from ops.data.reader import Oversize, iter_blocks
 from ops.data.rules import MAX_LINE_BYTES, NEAR_LIMIT_FRACTION
-from ops.data.secrets import candidates, find_secret
 
 if TYPE_CHECKING:
     from ops.data.tokens import TokenCounter
@@ -78,6 +77,8 @@ def scan_range(
     Python's own hash of the turns is used, about ten times cheaper, which is only comparable between
     processes that share the interpreter's hash secret (forked from one parent).
     """
+    if secrets:  # the credential patterns are loaded only by a scan that looks for credentials
+        from ops.data.secrets import candidates, find_secret
     result = RangeResult()
     add = result.add
     loads = json.loads

@@ -21,11 +21,11 @@ from ops.cli.options import global_options
 # command -> ("module:attribute", short help), in the order `foundry-ops data --help` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": (
-        "ops.cli.data.check:validate",
+        "ops.cli.data.validate:validate",
         "Check FILE against the service's rules, line by line, and profile its tokens.",
     ),
     "estimate": (
-        "ops.cli.data.check:estimate",
+        "ops.cli.data.estimate:estimate",
         "Billed training tokens for FILE, and the cost when a price is given.",
     ),
     "fix": ("ops.cli.data.fix:fix", "Write a cleaned copy of FILE to --out, reporting every change."),

@@ -1,4 +1,4 @@
-"""`data validate` and `data estimate`: check a file against the service's rules, count what training bills."""
+"""`data estimate`: the training tokens a file bills, and the cost when a price is given."""
 
 from __future__ import annotations
 
@@ -6,48 +6,9 @@ import click
 
 from core.errors import DataError
 from ops.app import App
-from ops.cli.data.common import FIX_HINT, IN, max_listed_option, model_option, positive, workers_option
+from ops.cli.data.common import FIX_HINT, IN, model_option, positive, workers_option
 from ops.cli.options import global_options, out, pass_app
 from ops.text import key_values
-
-
-@click.command()
-@click.argument("file", type=IN)
-@model_option
-@click.option(
-    "--structure-only",
-    is_flag=True,
-    help="Check structure only: no token counts, no credential scan (faster).",
-)
-@workers_option
-@max_listed_option("Issues per category")
-@global_options
-@pass_app
-def validate(
-    app: App,
-    file: str,
-    model: str | None,
-    structure_only: bool,
-    workers: int | None,
-    max_listed: int | None,
-) -> None:
-    """Check FILE against the service's rules, line by line, and profile its tokens.
-
-    Exit status 0 when there is no error, 1 when there are errors (warnings never fail).
-    """
-    from ops.data.report import render_table
-    from ops.data.rules import DEFAULT_ISSUE_CAP
-    from ops.data.validate import validate_file
-
-    positive(workers, "--workers")
-    positive(max_listed, "--max-listed")
-    report = validate_file(
-        file, model, tokens=not structure_only, workers=workers, cap=max_listed or DEFAULT_ISSUE_CAP
-    )
-    out(app).result(report.to_dict(), text=render_table(report))
-    if not report.ok:
-        bad_examples = report.examples > report.valid_examples
-        raise DataError(report.error_summary(), hint=FIX_HINT.format(file=file) if bad_examples else None)
 
 
 @click.command()
