@@ -96,3 +96,24 @@ def test_lazy_groups_name_real_commands_and_list_them_without_importing() -> Non
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_terminal_width_without_columns_comes_from_the_terminal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No COLUMNS: the width is the terminal's own (os.get_terminal_size, as shutil's does), 80 when it
+    cannot be read."""
+    import os
+
+    from ops.cli.output import Output
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr("ops.cli.output.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(os, "get_terminal_size", lambda _fd: os.terminal_size((70, 24)))
+    assert Output.width() == 70
+
+    def unreadable(_fd: int) -> os.terminal_size:
+        raise OSError("not a terminal")
+
+    monkeypatch.setattr(os, "get_terminal_size", unreadable)
+    assert Output.width() == 80
+    monkeypatch.setattr("ops.cli.output.stdout_is_terminal", lambda: False)
+    assert Output.width() is None

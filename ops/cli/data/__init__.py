@@ -4,8 +4,7 @@ Only `upload` talks to Azure. The work is in ops.data (pure functions; the token
 by commands that count tokens). The commands, one module each in this package and imported only when
 run, parse options, render results and pick exit codes: data with errors exits 1 (DataError, raised
 after the result is printed), bad options and paths exit 2 (UsageError), always as one `Error:` line on
-stderr. An OSError that escapes ops.data becomes such a
-line too (DataGroup), never a traceback.
+stderr. An OSError that escapes ops.data becomes such a line too (DataGroup), never a traceback.
 """
 
 from __future__ import annotations

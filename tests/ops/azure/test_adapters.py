@@ -100,8 +100,10 @@ def test_inference_errors(app: App, azure_emulator: Emulator) -> None:
 
 
 def test_the_project_is_addressed_by_the_id_the_stack_reports(app: App, azure_emulator: Emulator) -> None:
-    """ARM ids are case-insensitive and the service answers them in either spelling: the adapters use the
-    stack's project_id as it is, instead of rebuilding it from its parts."""
+    """The adapters use the stack's project_id as it is, instead of rebuilding it from its parts. The
+    service spells the segment both ways itself (tests/contract recording model-version-put.json:
+    `resourceGroups` in the id, `resourcegroups` in the datastore path), and ARM matches request paths
+    case-insensitively (the RPC contract, as quoted in Azure/azure-rest-api-specs#8353)."""
     deploy_endpoint(azure_emulator, "bot")
     spelt = app.outputs.project_id.replace("/resourceGroups/", "/resourcegroups/")
     app.outputs = dataclasses.replace(app.outputs, project_id=spelt)
