@@ -8,8 +8,6 @@ fine-tune-serverless.md; the values of the region tag appear in no public source
 leniently (comma separated, or a list literal). Pure: the caller passes the tags and today's date.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 from typing import NamedTuple

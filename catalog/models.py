@@ -5,8 +5,6 @@ fine-tunable on managed compute (a GPU cluster in a hub project). Every rule the
 about models (config validation, preflight, submit, token counting, policy) reads this table.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from typing import NamedTuple

@@ -10,8 +10,6 @@ never carries one: the price per 1,000 tokens comes from --price-per-1k-tokens o
 variable FOUNDRY_PRICE_PER_1K_TOKENS (in whatever currency the user reads it in).
 """
 
-from __future__ import annotations
-
 import math
 import os
 from collections.abc import Mapping

@@ -20,22 +20,19 @@ writes a temporary file in the output's directory, renamed into place only once 
 grows with the number of changes (every one is reported), not with the file.
 """
 
-from __future__ import annotations
-
-import hashlib
 import json
 import os
 import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from catalog.models import ModelInfo
 from core.errors import ToolkitError, UsageError
 from ops.data.checks import Issue, category_is_error, check_example, example_key
 from ops.data.dedup import DuplicateFinder
+from ops.data.digest import sha256_for
 from ops.data.files import atomic_write, check_input_file, file_error, same_file
 from ops.data.reader import BOM, Line, Oversize, iter_blocks
 from ops.data.rules import MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_EXAMPLES
@@ -168,10 +165,10 @@ class _Plan:
         self.dropped.add(line)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, Line]]:
+def _lines(path: str) -> Iterator[tuple[int, Line]]:
     number = 0
     with open(path, "rb") as f:
-        for lines, _block, _carried in iter_blocks(f, 0, path.stat().st_size, MAX_LINE_BYTES):
+        for lines, _block, _carried in iter_blocks(f, 0, os.stat(path).st_size, MAX_LINE_BYTES):
             for raw in lines:
                 number += 1
                 yield number, raw
@@ -181,7 +178,7 @@ def _is_blank(raw: Line) -> bool:
     return isinstance(raw, bytes) and (not raw or raw.isspace())
 
 
-def _plan(source: Path, counter: TokenCounter, dups: DuplicateFinder) -> _Plan:
+def _plan(source: str, counter: TokenCounter, dups: DuplicateFinder) -> _Plan:
     plan = _Plan()
     digests, numbers = array("Q"), array("Q")
     for number, raw in _lines(source):
@@ -219,7 +216,7 @@ def _plan(source: Path, counter: TokenCounter, dups: DuplicateFinder) -> _Plan:
     return plan
 
 
-def _line_ends(path: Path) -> tuple[bool, int, bool]:
+def _line_ends(path: str) -> tuple[bool, int, bool]:
     """(starts with a UTF-8 BOM, how many CRLF line ends, ends with a newline)."""
     crlf = 0
     last = b""
@@ -232,7 +229,7 @@ def _line_ends(path: Path) -> tuple[bool, int, bool]:
     return bom, crlf, last in (b"", b"\n")
 
 
-def _file_changes(source: Path, plan: _Plan) -> list[Change]:
+def _file_changes(source: str, plan: _Plan) -> list[Change]:
     bom, crlf, final_newline = _line_ends(source)
     changes = []
     if bom:
@@ -245,22 +242,22 @@ def _file_changes(source: Path, plan: _Plan) -> list[Change]:
     return changes
 
 
-def _check_target(source: Path, target: Path, force: bool) -> None:
+def _check_target(source: str, target: str, force: bool) -> None:
     if same_file(source, target):
         raise UsageError(f"{target}: is the input file; write the cleaned copy to another --out")
-    if target.is_dir():
+    if os.path.isdir(target):
         raise UsageError(f"{target}: is a directory; --out takes a file name")
     if os.path.lexists(target) and not force:
         raise UsageError(f"{target}: already exists; pass --force to replace it")
-    parent = target.parent
-    if not parent.is_dir():
+    parent = os.path.dirname(target) or os.curdir
+    if not os.path.isdir(parent):
         if os.path.lexists(parent):
             raise UsageError(f"{target}: cannot write: {parent} is not a directory")
         raise UsageError(f"{target}: cannot write: no such directory {parent}")
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
+def _stamp(path: str) -> tuple[int, int, int]:
+    st = os.stat(path)
     return st.st_size, st.st_mtime_ns, st.st_ino
 
 
@@ -283,9 +280,9 @@ def fix_file(
     directory is missing or not writable) and a one-line ToolkitError if reading or writing fails;
     nothing is written then. When no valid example is left, nothing is written and the result says so
     (`written` False)."""
-    source = Path(check_input_file(path))
+    source = check_input_file(path)
     info = resolve_model(model)
-    target = Path(out)
+    target = os.fspath(out)
     _check_target(source, target, force)
     counter = TokenCounter(info)
     try:
@@ -300,7 +297,7 @@ def fix_file(
     if not kept:
         return result
 
-    digest = hashlib.sha256()
+    digest = sha256_for(os.stat(source).st_size)
     size = 0
     with atomic_write(target) as handle:
         try:
@@ -314,7 +311,7 @@ def fix_file(
             if _stamp(source) != before:
                 raise ToolkitError(f"{path}: changed while it was being fixed; {out} was not written")
         except OSError as exc:
-            if exc.filename is None or Path(exc.filename) != source:
+            if exc.filename is None or os.fspath(exc.filename) != source:
                 raise
             raise file_error(exc, path, "read") from None
     remaining: list[Issue] = []

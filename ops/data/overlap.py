@@ -12,8 +12,6 @@ spilling buckets partitioned by the near key, so examples that match either way 
 bucket, and only one bucket's tables are in memory at a time; validation rows go in first.
 """
 
-from __future__ import annotations
-
 import contextlib
 import heapq
 import json

@@ -5,8 +5,6 @@ line, and the last line of a range is read to its end even past the range. Lines
 `max_line` are not kept (only their length), so one giant line cannot exhaust memory.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple
 

@@ -1,7 +1,5 @@
 """What validation found, as data (the JSON contract) and as a readable table."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ops.data.rules import Severity
@@ -55,7 +53,7 @@ class ValidationReport(NamedTuple):
     warning_counts: dict[str, int]
     listed_per_category: int
     tokens: TokenStats | None = None
-    estimate: Estimate | None = None
+    estimate: "Estimate | None" = None  # quoted: estimate.py is loaded only when it is asked for
     profile: dict[str, Any] | None = None  # messages per valid example, how many have a system message
 
     @property

@@ -4,8 +4,6 @@ Category names are part of the CLI's JSON contract (scripts match on them), so t
 meaning; new rules get new names. `line` 0 in an issue means the whole file.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import NamedTuple
 

@@ -8,8 +8,6 @@ lines of a block holding a marker are run through the matching expressions, whic
 then (by `re`'s own cache): most files never need them, and compiling all of them costs ~1 ms of start-up.
 """
 
-from __future__ import annotations
-
 import re
 from typing import NamedTuple
 

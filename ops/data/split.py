@@ -12,20 +12,18 @@ then the new pair is moved in. At no moment is a new train.jsonl beside an old v
 failure on the way moves everything back, so the old pair (or nothing) is left, never a mix.
 """
 
-from __future__ import annotations
-
 import contextlib
-import hashlib
 import itertools
 import json
 import os
 from array import array
-from collections.abc import Iterator
-from pathlib import Path
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from core.errors import DataError, ToolkitError, UsageError
 from ops.data.checks import example_key
+from ops.data.digest import blake2b, sha256_for
 from ops.data.files import check_input_file, check_output_dir, file_error, fsync_dir, same_file, temp_name
 from ops.data.reader import Oversize, iter_blocks
 from ops.data.rules import MAX_LINE_BYTES
@@ -74,13 +72,15 @@ class SplitResult(NamedTuple):
 
 
 def _seed_key(seed: int) -> bytes:
-    return hashlib.sha256(str(seed).encode()).digest()[:32]
+    digest = sha256_for(0)
+    digest.update(str(seed).encode())
+    return digest.digest()
 
 
-def _examples(path: Path, seed: int) -> Iterator[tuple[bytes, int]]:
+def _examples(path: str, seed: int) -> Iterator[tuple[bytes, int]]:
     """(line without its line end, 64-bit keyed hash of its turns) for every non-blank line."""
     key = _seed_key(seed)
-    size = path.stat().st_size
+    size = os.stat(path).st_size
     with open(path, "rb") as f:
         for lines, _block, _carried in iter_blocks(f, 0, size, MAX_LINE_BYTES):
             for raw in lines:
@@ -90,20 +90,30 @@ def _examples(path: Path, seed: int) -> Iterator[tuple[bytes, int]]:
                     continue
                 messages = json.loads(raw)["messages"]
                 turns = [(m["role"], m["content"]) for m in messages]
-                digest = hashlib.blake2b(example_key(turns), key=key, digest_size=8).digest()
+                digest = blake2b(example_key(turns), key=key, digest_size=8).digest()
                 yield raw, int.from_bytes(digest, "big")
 
 
-def choose_boundary(histogram: array[int], wanted: int, total: int) -> tuple[int, int]:
+def choose_boundary(histogram: "array[int]", wanted: int, total: int) -> tuple[int, int]:
     """The bucket boundary whose count below is nearest `wanted`, keeping both sides non-empty
-    when possible; returns (boundary, count below it)."""
-    best, best_count = 0, 0
-    best_score: tuple[int, int] | None = None
-    for boundary, below in enumerate(itertools.accumulate(histogram, initial=0)):
-        score = (0 if 0 < below < total else 1, abs(below - wanted))
-        if best_score is None or score < best_score:
-            best, best_count, best_score = boundary, below, score
-    return best, best_count
+    when possible; returns (boundary, count below it). On a tie, the lower boundary."""
+    below = list(itertools.accumulate(histogram, initial=0))  # non-decreasing: searchable
+    lo, hi = bisect_right(below, 0), bisect_left(below, total)  # boundaries with 0 < below < total
+    if lo >= hi:  # none: nearest over all of them
+        lo, hi = 0, len(below)
+    best = _nearest(below, wanted, lo, hi)
+    return best, below[best]
+
+
+def _nearest(below: Sequence[int], wanted: int, lo: int, hi: int) -> int:
+    """The lowest index in [lo, hi) of the value of below[lo:hi] nearest `wanted` (ties: the lower value)."""
+    above = bisect_left(below, wanted, lo, hi)  # the first at or over `wanted`
+    if above == lo:
+        return lo
+    under = bisect_left(below, below[above - 1], lo, hi)  # the first of the last value under it
+    if above == hi or wanted - below[under] <= below[above] - wanted:
+        return under
+    return above
 
 
 def split_file(
@@ -120,17 +130,17 @@ def split_file(
 
     Raises UsageError for bad arguments and paths (nothing is written), DataError when `path` has
     errors, and a one-line ToolkitError when writing fails (the old outputs, if any, are kept)."""
-    source = Path(check_input_file(path))
+    source = check_input_file(path)
     if not 0 < validation_fraction < 1:
         raise UsageError(
             f"--validation-fraction must be between 0 and 1 (exclusive), got {validation_fraction}"
         )
     out = check_output_dir(out_dir)
-    targets = (out / TRAIN_NAME, out / VALIDATION_NAME)
+    targets = (os.path.join(out, TRAIN_NAME), os.path.join(out, VALIDATION_NAME))
     for target in targets:
         if same_file(source, target):
             raise UsageError(f"{target}: is the input file; choose another --out-dir")
-    existing = [str(t) for t in targets if os.path.lexists(t)]
+    existing = [t for t in targets if os.path.lexists(t)]
     if existing and not force:
         raise UsageError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
 
@@ -170,35 +180,35 @@ def split_file(
             f"{source}: its {total} examples cannot be split: identical examples must stay on one side"
         )
     threshold = boundary << shift
-    return _write(source, out, targets, seed, threshold, validation_fraction)
+    return _write(source, out, targets, seed, threshold, validation_fraction, report.bytes)
 
 
 class _KeptAside(ToolkitError):
     """The swap failed and could not be undone: the files are in the staging directory, which stays."""
 
 
-def _make_dirs(out: Path) -> list[Path]:
+def _make_dirs(out: str) -> list[str]:
     """Create `out` and its missing parents; returns the directories created, deepest first."""
-    missing: list[Path] = []
-    probe = out
-    while not os.path.lexists(probe) and probe.parent != probe:
+    missing: list[str] = []
+    probe = os.path.normpath(out)
+    while not os.path.lexists(probe) and os.path.dirname(probe) != probe:
         missing.append(probe)
-        probe = probe.parent
+        probe = os.path.dirname(probe) or os.curdir
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        os.makedirs(out, exist_ok=True)
     except OSError as exc:
         _remove_dirs(missing)
         raise file_error(exc, out, "create the directory") from None
     return missing
 
 
-def _remove_dirs(created: list[Path]) -> None:
+def _remove_dirs(created: list[str]) -> None:
     for directory in created:  # deepest first
         with contextlib.suppress(OSError):
-            directory.rmdir()
+            os.rmdir(directory)
 
 
-def _remove_staging(staging: Path) -> None:
+def _remove_staging(staging: str) -> None:
     """Remove the staging directory and the files in it (it never holds a directory); best effort."""
     with contextlib.suppress(OSError):
         for entry in os.scandir(staging):
@@ -208,7 +218,13 @@ def _remove_staging(staging: Path) -> None:
 
 
 def _write(
-    source: Path, out: Path, targets: tuple[Path, Path], seed: int, threshold: int, fraction: float
+    source: str,
+    out: str,
+    targets: tuple[str, str],
+    seed: int,
+    threshold: int,
+    fraction: float,
+    size: int,
 ) -> SplitResult:
     created = _make_dirs(out)
     try:
@@ -217,8 +233,8 @@ def _write(
     except OSError as exc:
         _remove_dirs(created)
         raise file_error(exc, out, "write") from None
-    news = tuple(staging / target.name for target in targets)
-    digests = [hashlib.sha256(), hashlib.sha256()]
+    news = tuple(os.path.join(staging, os.path.basename(target)) for target in targets)
+    digests = [sha256_for(size), sha256_for(size)]
     counts = [0, 0]
     try:
         with contextlib.ExitStack() as stack:
@@ -239,27 +255,27 @@ def _write(
             _remove_staging(staging)
             _remove_dirs(created)
         if isinstance(exc, OSError):
-            if exc.filename is not None and Path(exc.filename) == source:
+            if exc.filename is not None and os.fspath(exc.filename) == source:
                 raise file_error(exc, source, "read") from None
             raise file_error(exc, out, "write") from None
         raise
     _remove_staging(staging)  # now holds only the old pair
     fsync_dir(out)
     train, validation = (
-        SplitSide(str(t), n, d.hexdigest()) for t, n, d in zip(targets, counts, digests, strict=True)
+        SplitSide(t, n, d.hexdigest()) for t, n, d in zip(targets, counts, digests, strict=True)
     )
-    return SplitResult(str(source), seed, fraction, train, validation)
+    return SplitResult(source, seed, fraction, train, validation)
 
 
-def _swap(staging: Path, news: tuple[Path, ...], targets: tuple[Path, ...]) -> None:
+def _swap(staging: str, news: tuple[str, ...], targets: tuple[str, ...]) -> None:
     """Move the old outputs into `staging`, then the new ones from it into place; on failure undo
     both steps, so either the old pair or the new pair is in place, never one of each."""
-    aside: list[tuple[Path, Path]] = []  # (target, where the old file went)
-    placed: list[tuple[Path, Path]] = []  # (new file's staging path, target)
+    aside: list[tuple[str, str]] = []  # (target, where the old file went)
+    placed: list[tuple[str, str]] = []  # (new file's staging path, target)
     try:
         for target in targets:
             if os.path.lexists(target):
-                old = staging / f"old-{target.name}"
+                old = os.path.join(staging, f"old-{os.path.basename(target)}")
                 os.replace(target, old)
                 aside.append((target, old))
         for new, target in zip(news, targets, strict=True):
@@ -279,7 +295,8 @@ def _swap(staging: Path, news: tuple[Path, ...], targets: tuple[Path, ...]) -> N
                 stuck.append(str(target))
         if stuck:
             raise _KeptAside(
-                f"{targets[0].parent}: swapping in the new files failed ({exc}) and could not be undone",
+                f"{os.path.dirname(targets[0]) or os.curdir}: swapping in the new files failed ({exc}) "
+                "and could not be undone",
                 hint=f"the previous files are in {staging}; move them back by hand",
             ) from None
         raise

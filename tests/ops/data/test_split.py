@@ -81,7 +81,7 @@ def test_failure_mid_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     real = split_module._examples
     calls = {"n": 0}
 
-    def failing(path: Path, seed: int):  # type: ignore[no-untyped-def]
+    def failing(path: str, seed: int):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         for i, item in enumerate(real(path, seed)):
             if calls["n"] == 2 and i == 20:  # second pass = the writing pass
@@ -229,6 +229,33 @@ def test_choose_boundary_prefers_non_empty_sides() -> None:
     assert choose_boundary(array("I", [0, 5, 0]), wanted=1, total=5) == (0, 0)
     assert choose_boundary(array("I", [2, 3, 5]), wanted=4, total=10) == (2, 5)
     assert choose_boundary(array("I", [2, 3, 5]), wanted=0, total=10) == (1, 2)
+
+
+def _boundary_by_definition(histogram: list[int], wanted: int, total: int) -> tuple[int, int]:
+    """choose_boundary's contract, spelt out: try every boundary, keep the first best."""
+    below = [sum(histogram[:b]) for b in range(len(histogram) + 1)]
+    scores = [(0 if 0 < n < total else 1, abs(n - wanted), b) for b, n in enumerate(below)]
+    best = min(scores)[2]
+    return best, below[best]
+
+
+def test_choose_boundary_matches_its_definition() -> None:
+    """The bisect search against trying every boundary: sparse and dense histograms, ties, runs of
+    empty buckets, all examples in one bucket, every wanted count."""
+    import random
+    from array import array
+
+    rng = random.Random(7)
+    cases = [[0, 5, 0], [2, 3, 5], [0, 0, 1, 0, 0, 1, 0], [1, 1], [3], [0, 0, 0, 4, 0, 0]]
+    for _ in range(300):
+        size = rng.randint(1, 40)
+        density = rng.choice([0.05, 0.3, 0.9])
+        cases.append([rng.randint(1, 3) if rng.random() < density else 0 for _ in range(size)])
+    for histogram in cases:
+        total = sum(histogram)
+        for wanted in range(total + 1):
+            expected = _boundary_by_definition(histogram, wanted, total)
+            assert choose_boundary(array("I", histogram), wanted, total) == expected, (histogram, wanted)
 
 
 def test_data_errors_are_data_errors(tmp_path: Path) -> None:
