@@ -50,6 +50,17 @@ def file_error(exc: OSError, path: str | os.PathLike[str] | None = None, doing: 
     return ToolkitError(text)
 
 
+def tidy_path(path: str | os.PathLike[str]) -> str:
+    """`path` as pathlib writes it: no empty or "." parts, no trailing slash, "" as "." (".." is kept:
+    dropping it could change which file is meant). What the data commands show and use."""
+    text = os.fspath(path)
+    root = (
+        "//" if text.startswith("//") and not text.startswith("///") else "/" if text.startswith("/") else ""
+    )
+    parts = [part for part in text.split("/") if part and part != "."]
+    return root + "/".join(parts) or root or "."
+
+
 def check_input_file(path: str | os.PathLike[str]) -> str:
     """The path of a readable regular file (as a string), or a one-line usage error."""
     p = os.fspath(path)
@@ -74,7 +85,7 @@ def check_input_file(path: str | os.PathLike[str]) -> str:
 def check_output_dir(path: str | os.PathLike[str]) -> str:
     """Refuse an output directory that cannot be one: the path, or its nearest existing ancestor, is
     not a directory. (Whether it is writable shows when writing, whoever runs the command.)"""
-    p = os.fspath(path)
+    p = tidy_path(path)
     probe = p
     while True:
         try:

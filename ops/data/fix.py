@@ -33,7 +33,7 @@ from core.errors import ToolkitError, UsageError
 from ops.data.checks import Issue, category_is_error, check_example, example_key
 from ops.data.dedup import DuplicateFinder
 from ops.data.digest import sha256_for
-from ops.data.files import atomic_write, check_input_file, file_error, same_file
+from ops.data.files import atomic_write, check_input_file, file_error, same_file, tidy_path
 from ops.data.reader import BOM, Line, Oversize, iter_blocks
 from ops.data.rules import MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_EXAMPLES
 from ops.data.scan import (
@@ -280,9 +280,9 @@ def fix_file(
     directory is missing or not writable) and a one-line ToolkitError if reading or writing fails;
     nothing is written then. When no valid example is left, nothing is written and the result says so
     (`written` False)."""
-    source = check_input_file(path)
+    source = tidy_path(check_input_file(path))
     info = resolve_model(model)
-    target = os.fspath(out)
+    target = tidy_path(out)
     _check_target(source, target, force)
     counter = TokenCounter(info)
     try:

@@ -24,7 +24,15 @@ from typing import Any, NamedTuple
 from core.errors import DataError, ToolkitError, UsageError
 from ops.data.checks import example_key
 from ops.data.digest import blake2b, sha256_for
-from ops.data.files import check_input_file, check_output_dir, file_error, fsync_dir, same_file, temp_name
+from ops.data.files import (
+    check_input_file,
+    check_output_dir,
+    file_error,
+    fsync_dir,
+    same_file,
+    temp_name,
+    tidy_path,
+)
 from ops.data.reader import Oversize, iter_blocks
 from ops.data.rules import MAX_LINE_BYTES
 from ops.data.validate import validate_file
@@ -130,13 +138,13 @@ def split_file(
 
     Raises UsageError for bad arguments and paths (nothing is written), DataError when `path` has
     errors, and a one-line ToolkitError when writing fails (the old outputs, if any, are kept)."""
-    source = check_input_file(path)
+    source = tidy_path(check_input_file(path))
     if not 0 < validation_fraction < 1:
         raise UsageError(
             f"--validation-fraction must be between 0 and 1 (exclusive), got {validation_fraction}"
         )
     out = check_output_dir(out_dir)
-    targets = (os.path.join(out, TRAIN_NAME), os.path.join(out, VALIDATION_NAME))
+    targets = (tidy_path(os.path.join(out, TRAIN_NAME)), tidy_path(os.path.join(out, VALIDATION_NAME)))
     for target in targets:
         if same_file(source, target):
             raise UsageError(f"{target}: is the input file; choose another --out-dir")

@@ -238,3 +238,56 @@ def test_an_os_error_escaping_a_command_is_one_line(workdir: Path, monkeypatch: 
     monkeypatch.setattr(ops.data.validate, "validate_file", broken)
     line = check_one_error(["data", "validate", "valid.jsonl"], EXIT_FAILURE, workdir)
     assert line == "Error: /tmp/spill: No space left on device"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "",
+        ".",
+        "./",
+        "a",
+        "a/",
+        "./a",
+        "a//b",
+        "a/./b/",
+        "a/../b",
+        "/",
+        "//",
+        "///",
+        "/a/",
+        "//a",
+        "///a//b/",
+        "..",
+        "../a",
+    ],
+)
+def test_tidy_path_writes_paths_as_pathlib_does(spelling: str) -> None:
+    """split and fix show and use paths the way pathlib (which they no longer load) writes them."""
+    from pathlib import PurePosixPath
+
+    from ops.data.files import tidy_path
+
+    assert tidy_path(spelling) == str(PurePosixPath(spelling))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["data", "fix", "train.jsonl", "--out", ""], "Error: .: is a directory; --out takes a file name\n"),
+        (
+            ["data", "fix", "train.jsonl", "--out", "out//"],
+            "Error: out: is a directory; --out takes a file name\n",
+        ),
+        (
+            ["data", "split", "train.jsonl", "-d", "./", "-f", "0.2"],
+            "Error: train.jsonl: is the input file; choose another --out-dir\n",
+        ),
+    ],
+    ids=["fix to ''", "fix to out//", "split into ./"],
+)
+def test_odd_output_spellings(workdir: Path, args: list[str], message: str) -> None:
+    (workdir / "out").mkdir()
+    shutil.copy(workdir / "valid.jsonl", workdir / "train.jsonl")
+    result = CliRunner().invoke(cli, args)
+    assert (result.exit_code, result.output) == (EXIT_USAGE, message)

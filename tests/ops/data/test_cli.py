@@ -169,7 +169,7 @@ def test_validate_structure_only_json(workdir: Path) -> None:
         ),
         (
             ["data", "fix", "valid.jsonl", "--out", "./valid.jsonl", "--force"],
-            "Error: ./valid.jsonl: is the input file; write the cleaned copy to another --out\n",
+            "Error: valid.jsonl: is the input file; write the cleaned copy to another --out\n",
         ),
         (
             ["data", "fix", "valid.jsonl", "--out", "mixed.jsonl"],

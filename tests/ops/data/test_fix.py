@@ -206,7 +206,7 @@ def test_out_is_never_the_input(workdir: Path, spelling: str) -> None:
     out = spelling.format(tmp=workdir)
     code, stdout, err = run("data", "fix", "dirty.jsonl", "--out", out, "--force")
     assert (code, stdout) == (2, "")
-    assert err == f"Error: {out}: is the input file; write the cleaned copy to another --out\n"  # as typed
+    assert err == f"Error: {Path(out)}: is the input file; write the cleaned copy to another --out\n"
     assert (workdir / "dirty.jsonl").read_bytes() == before
 
 
