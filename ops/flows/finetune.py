@@ -177,7 +177,9 @@ def submit(app: App, request: SubmitRequest) -> JobInfo:
     app.report.progress(f"base model {info.name} version {base.version} ({base.uri})")
     from ops.flows.job_data import resolve_data
 
-    train_ref, valid_ref = resolve_data(app, request, info)
+    train_ref, valid_ref = resolve_data(
+        app, info, request.train, request.validation, request.validation_fraction, request.allow_secrets
+    )
     planned = plan_job(
         app,
         info,

@@ -18,31 +18,31 @@ from ops.limits import DEFAULT_VALIDATION_FRACTION
 
 if TYPE_CHECKING:
     from ops.app import App
-    from ops.flows.finetune import SubmitRequest
 
 
-def resolve_data(app: App, request: SubmitRequest, info: ModelInfo) -> tuple[str, str | None]:
+def resolve_data(
+    app: App,
+    info: ModelInfo,
+    train: str,
+    validation: str | None,
+    validation_fraction: float | None,
+    allow_secrets: bool,
+) -> tuple[str, str | None]:
     """Data asset references for training and validation, uploading local files as needed; a data
     asset is checked against the model before any job exists."""
-    train_path = Path(request.train)
-    if request.validation_fraction is not None and not train_path.is_file():
+    train_path = Path(train)
+    if validation_fraction is not None and not train_path.is_file():
         raise UsageError("--validation-fraction needs --train to be a local file")
-    if train_path.is_file() and request.validation is None:
+    if train_path.is_file() and validation is None:
         return split_and_upload(
-            app,
-            train_path,
-            request.validation_fraction or DEFAULT_VALIDATION_FRACTION,
-            info,
-            request.allow_secrets,
+            app, train_path, validation_fraction or DEFAULT_VALIDATION_FRACTION, info, allow_secrets
         )
-    if request.validation is None:
+    if validation is None:
         raise UsageError(
             "no validation data: pass --validation, or give --train as a local file so a split can be made"
         )
-    train = asset_or_file(app, request.train, info, allow_secrets=request.allow_secrets)
-    return train, asset_or_file(
-        app, request.validation, info, validation=True, allow_secrets=request.allow_secrets
-    )
+    train_ref = asset_or_file(app, train, info, allow_secrets=allow_secrets)
+    return train_ref, asset_or_file(app, validation, info, validation=True, allow_secrets=allow_secrets)
 
 
 def split_and_upload(

@@ -34,10 +34,11 @@ def _type_only(tree: ast.AST) -> set[int]:
     return found
 
 
-def imports(source: str, module: str) -> Iterator[str]:
-    """Every module `source` imports at run time, absolute, including imports made inside functions."""
+def imports(source: str, module: str, *, type_only: bool = False) -> Iterator[str]:
+    """Every module `source` imports at run time, absolute, including imports made inside functions
+    (and, with `type_only`, those under `if TYPE_CHECKING:` too)."""
     tree = ast.parse(source)
-    skip = _type_only(tree)
+    skip = set() if type_only else _type_only(tree)
     for node in ast.walk(tree):
         if id(node) in skip:
             continue
@@ -55,12 +56,13 @@ def imports(source: str, module: str) -> Iterator[str]:
             yield from (f"{target}.{alias.name}" for alias in node.names)
 
 
-def project_imports() -> list[tuple[str, str]]:
+def project_imports(*, type_only: bool = False) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             module = module_name(path)
-            found += [(module, target) for target in imports(path.read_text(encoding="utf-8"), module)]
+            source = path.read_text(encoding="utf-8")
+            found += [(module, target) for target in imports(source, module, type_only=type_only)]
     return found
 
 
@@ -172,3 +174,53 @@ def test_the_project_follows_the_layers() -> None:
     pairs = project_imports()
     assert len(pairs) > 300  # the scan saw the project
     assert broken(pairs) == []
+
+
+def circles(pairs: list[tuple[str, str]]) -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (Tarjan's strongly
+    connected components of more than one module); imports of packages and names are ignored."""
+    modules = {m for m, _ in pairs}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, target in pairs:
+        if target in modules and target != module and not module.startswith(target + "."):
+            graph[module].add(target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_a_planted_circle_is_found() -> None:
+    pairs = [("ops.a", "ops.b"), ("ops.b", "ops.c"), ("ops.c", "ops.a"), ("ops.c", "ops.d"), ("ops.d", "ops")]
+    assert circles(pairs) == [["ops.a", "ops.b", "ops.c"]]
+
+
+def test_no_modules_import_each_other() -> None:
+    """Not even for type hints: a loop means two modules are one concern split in two, or one knows
+    the other's types when it only needs a few values (resolve_data took the whole SubmitRequest)."""
+    pairs = project_imports(type_only=True)
+    assert circles(pairs) == []
