@@ -117,6 +117,12 @@ def same_file(a: str, b: str) -> bool:
         return False
 
 
+def stamp(path: str) -> tuple[int, int, int]:
+    """Size, modification time and inode: what changes when a file is rewritten or replaced while read."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
 def temp_name(directory: str, name: str) -> str:
     """A hidden, unique temporary name for `name` in `directory` (same file system: renames are atomic)."""
     return os.path.join(directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")

@@ -33,7 +33,7 @@ from core.errors import ToolkitError, UsageError
 from ops.data.checks import Issue, category_is_error, check_example, example_key
 from ops.data.dedup import DuplicateFinder
 from ops.data.digest import sha256_for
-from ops.data.files import atomic_write, check_input_file, file_error, same_file, tidy_path
+from ops.data.files import atomic_write, check_input_file, file_error, same_file, stamp, tidy_path
 from ops.data.reader import BOM, Line, Oversize, iter_blocks
 from ops.data.rules import MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_EXAMPLES
 from ops.data.scan import (
@@ -256,11 +256,6 @@ def _check_target(source: str, target: str, force: bool) -> None:
         raise UsageError(f"{target}: cannot write: no such directory {parent}")
 
 
-def _stamp(path: str) -> tuple[int, int, int]:
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns, st.st_ino
-
-
 def _retrimmed(raw: bytes) -> bytes:
     obj = json.loads(raw.decode())
     trim_contents(obj)
@@ -286,7 +281,7 @@ def fix_file(
     _check_target(source, target, force)
     counter = TokenCounter(info)
     try:
-        before = _stamp(source)
+        before = stamp(source)
         with DuplicateFinder() as dups:
             plan = _plan(source, counter, dups)
         changes = sorted(plan.changes + _file_changes(source, plan), key=lambda c: c.line)
@@ -308,7 +303,7 @@ def fix_file(
                 handle.write(data)
                 digest.update(data)
                 size += len(data)
-            if _stamp(source) != before:
+            if stamp(source) != before:
                 raise ToolkitError(f"{path}: changed while it was being fixed; {out} was not written")
         except OSError as exc:
             if exc.filename is None or os.fspath(exc.filename) != source:

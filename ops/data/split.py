@@ -2,19 +2,21 @@
 
 Each example goes to a side by a keyed hash of its decoded turns (the seed is the key), so the
 split depends only on the content and the seed, and identical examples always land on the same
-side: no example of the validation file is also in the training file. To hit the requested
-fraction closely in bounded memory, a first pass counts hashes in up to 2^20 buckets (4 MB) and picks the
-bucket boundary nearest the wanted count; the second pass writes.
+side: no example of the validation file is also in the training file. The file is parsed once, by
+the validation it must pass (which hands over every example's digest, checks.example_key); the top
+32 bits of each keyed hash are kept (4 bytes per example: ~30 MB for the largest file the service
+takes, 512 MB of the shortest examples). Their histogram, in up to 2^20 buckets (4 MB), gives the
+bucket boundary nearest the wanted count; then a pass over the raw lines writes each to its side.
 
 Both outputs are written into a temporary directory inside the output directory (the same file
 system), then swapped in together: the old pair (if any) is moved aside into that directory first,
 then the new pair is moved in. At no moment is a new train.jsonl beside an old validation.jsonl; a
-failure on the way moves everything back, so the old pair (or nothing) is left, never a mix.
+failure on the way moves everything back, so the old pair (or nothing) is left, never a mix. A file
+that changes while it is split is noticed before the swap, and nothing is written.
 """
 
 import contextlib
 import itertools
-import json
 import os
 from array import array
 from bisect import bisect_left, bisect_right
@@ -22,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from core.errors import DataError, ToolkitError, UsageError
-from ops.data.checks import example_key
 from ops.data.digest import blake2b, sha256_for
 from ops.data.files import (
     check_input_file,
@@ -30,6 +31,7 @@ from ops.data.files import (
     file_error,
     fsync_dir,
     same_file,
+    stamp,
     temp_name,
     tidy_path,
 )
@@ -85,21 +87,26 @@ def _seed_key(seed: int) -> bytes:
     return digest.digest()
 
 
-def _examples(path: str, seed: int) -> Iterator[tuple[bytes, int]]:
-    """(line without its line end, 64-bit keyed hash of its turns) for every non-blank line."""
-    key = _seed_key(seed)
-    size = os.stat(path).st_size
+def _keyed_prefixes(digests: "array[int]", key: bytes) -> "array[int]":
+    """The top 32 bits of each example's 64-bit hash under `key` (blake2b of its example_key): all a
+    side needs, as no boundary has more than 20 bits."""
+    prefixes = array("I")
+    append = prefixes.append
+    for digest in digests:
+        append(int.from_bytes(blake2b(digest.to_bytes(8, "big"), key=key, digest_size=8).digest()[:4], "big"))
+    return prefixes
+
+
+def _lines(path: str) -> Iterator[bytes]:
+    """Every non-blank line, without its line end; a line too long to read means the file changed
+    since it validated."""
     with open(path, "rb") as f:
-        for lines, _block, _carried in iter_blocks(f, 0, size, MAX_LINE_BYTES):
+        for lines, _block, _carried in iter_blocks(f, 0, os.stat(path).st_size, MAX_LINE_BYTES):
             for raw in lines:
-                if isinstance(raw, Oversize):  # pragma: no cover - refused by validation first
-                    raise UsageError(f"{path}: a line is over {MAX_LINE_BYTES:,} bytes")
-                if not raw or raw.isspace():
-                    continue
-                messages = json.loads(raw)["messages"]
-                turns = [(m["role"], m["content"]) for m in messages]
-                digest = blake2b(example_key(turns), key=key, digest_size=8).digest()
-                yield raw, int.from_bytes(digest, "big")
+                if isinstance(raw, Oversize):
+                    raise _Changed()
+                if raw and not raw.isspace():
+                    yield raw
 
 
 def choose_boundary(histogram: "array[int]", wanted: int, total: int) -> tuple[int, int]:
@@ -137,7 +144,8 @@ def split_file(
     """Write out_dir/train.jsonl and out_dir/validation.jsonl from `path` (which must validate).
 
     Raises UsageError for bad arguments and paths (nothing is written), DataError when `path` has
-    errors, and a one-line ToolkitError when writing fails (the old outputs, if any, are kept)."""
+    errors, and a one-line ToolkitError when writing fails or `path` changes while it is split (the old
+    outputs, if any, are kept)."""
     source = tidy_path(check_input_file(path))
     if not 0 < validation_fraction < 1:
         raise UsageError(
@@ -152,7 +160,17 @@ def split_file(
     if existing and not force:
         raise UsageError(f"{', '.join(existing)} already exist(s); pass --force to overwrite")
 
-    report = validate_file(source, model, tokens=False, workers=workers)
+    key = _seed_key(seed)
+    prefixes = array("I")  # in file order, one per example (all are valid, or nothing is written)
+
+    def keep(digests: "array[int]") -> None:
+        prefixes.extend(_keyed_prefixes(digests, key))
+
+    try:
+        before = stamp(source)
+    except OSError as exc:
+        raise file_error(exc, source, "read") from None
+    report = validate_file(source, model, tokens=False, workers=workers, on_digests=keep)
     blocking = {c: n for c, n in report.error_counts.items() if c != "too_few_examples"}
     if blocking:
         listed = ", ".join(f"{n} {c}" for c, n in blocking.items())
@@ -163,16 +181,7 @@ def split_file(
             "fix them first (see `foundry-ops data validate`)"
         )
 
-    bits = bucket_bits(report.examples)
-    shift = 64 - bits
-    histogram = array("I", bytes(4 << bits))
-    total = 0
-    try:
-        for _raw, h in _examples(source, seed):
-            histogram[h >> shift] += 1
-            total += 1
-    except OSError as exc:
-        raise file_error(exc, source, "read") from None
+    total = len(prefixes)
     if total < 2:  # the data's fault whatever the fraction: exit 1, as for data with errors
         raise DataError(f"{source} has {total} example(s); a split needs at least 2")
     wanted = round(validation_fraction * total)
@@ -181,14 +190,23 @@ def split_file(
             f"{total} example(s) cannot be split with a validation fraction of {validation_fraction}: "
             f"one side would get {wanted if wanted < 1 else total - wanted}"
         )
+    shift = 32 - bucket_bits(total)
+    histogram = array("I", bytes(4 << (32 - shift)))
+    for prefix in prefixes:
+        histogram[prefix >> shift] += 1
     boundary, below = choose_boundary(histogram, wanted, total)
     del histogram
     if not 0 < below < total:  # e.g. every example is the same one
         raise DataError(
             f"{source}: its {total} examples cannot be split: identical examples must stay on one side"
         )
-    threshold = boundary << shift
-    return _write(source, out, targets, seed, threshold, validation_fraction, report.bytes)
+    sides = bytearray(prefix >> shift < boundary for prefix in prefixes)  # 1: validation, 0: train
+    del prefixes[:]
+    return _write(source, out, targets, seed, validation_fraction, report.bytes, sides, before)
+
+
+class _Changed(Exception):
+    """The file is not the one that validated: it changed while being split."""
 
 
 class _KeptAside(ToolkitError):
@@ -230,9 +248,10 @@ def _write(
     out: str,
     targets: tuple[str, str],
     seed: int,
-    threshold: int,
     fraction: float,
     size: int,
+    sides: bytearray,
+    before: tuple[int, int, int],
 ) -> SplitResult:
     created = _make_dirs(out)
     try:
@@ -248,12 +267,19 @@ def _write(
         with contextlib.ExitStack() as stack:
             # open(..., "xb") rather than mkstemp: the files get the user's umask, not 0600
             handles = [stack.enter_context(open(new, "xb")) for new in news]
-            for raw, h in _examples(source, seed):
-                side = 1 if h < threshold else 0
+            total = len(sides)
+            index = 0
+            for raw in _lines(source):
+                if index == total:
+                    raise _Changed()
+                side = sides[index]
                 data = raw + b"\n"
                 handles[side].write(data)
                 digests[side].update(data)
                 counts[side] += 1
+                index += 1
+            if index != total or stamp(source) != before:
+                raise _Changed()
             for handle in handles:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -262,6 +288,8 @@ def _write(
         if not isinstance(exc, _KeptAside):
             _remove_staging(staging)
             _remove_dirs(created)
+        if isinstance(exc, _Changed):
+            raise ToolkitError(f"{source}: changed while it was being split; nothing was written") from None
         if isinstance(exc, OSError):
             if exc.filename is not None and os.fspath(exc.filename) == source:
                 raise file_error(exc, source, "read") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from catalog import DEFAULT_MODEL
@@ -33,7 +33,11 @@ from ops.data.rules import (
 from ops.data.scan import MAX_SYSTEMS, RangeResult, scan_range
 
 if TYPE_CHECKING:
+    from array import array
+
     from ops.data.tokens import TokenCounter
+
+    DigestSink = Callable[[array[int]], None]
 
 RANGE_BYTES = 8 * 1024 * 1024
 
@@ -73,6 +77,7 @@ def validate_file(
     epochs: int = 1,
     price_per_1k_tokens: float | None = None,
     range_bytes: int = RANGE_BYTES,
+    on_digests: DigestSink | None = None,
 ) -> ValidationReport:
     """Check `path` against every rule for `model` (default: the catalog's default model).
 
@@ -84,6 +89,11 @@ def validate_file(
 
     The estimate bills valid examples only and says how many it left out; the token statistics
     describe every example that could be counted, over-long ones included.
+
+    `on_digests`, if given, receives the examples' digests (checks.example_key as big-endian integers)
+    range by range in file order, one for each example without errors, so that `data split` need not
+    parse the file again; the workers then compute those stable digests instead of Python's cheaper
+    per-process hash.
     """
     info = resolve_model(model)
     file = check_input_file(path)
@@ -95,7 +105,19 @@ def validate_file(
     merged = _Merged(cap)
     try:
         with DuplicateFinder() as dups:
-            for result in _scan_all(file, ranges, counter, info.name, cap, processes, secrets=tokens):
+            scans = _scan_all(
+                file,
+                ranges,
+                counter,
+                info.name,
+                cap,
+                processes,
+                secrets=tokens,
+                stable=on_digests is not None,
+            )
+            for result in scans:
+                if on_digests is not None:
+                    on_digests(result.digests)
                 merged.add(result, dups)
             dup_total, dup_listed = dups.duplicates(cap)
     except OSError as exc:  # the file went away or became unreadable, or the spill directory failed
@@ -172,10 +194,13 @@ def _scan_all(
     workers: int,
     *,
     secrets: bool,
+    stable: bool = False,
 ) -> Iterator[RangeResult]:
+    """Each range's result, in file order; digests are Python's hash of the turns (comparable within this
+    process and its forks) unless `stable` asks for example_key's."""
     if workers == 1:
         for start, end in ranges:
-            yield scan_range(path, start, end, counter, cap, stable_digests=False, secrets=secrets)
+            yield scan_range(path, start, end, counter, cap, stable_digests=stable, secrets=secrets)
         return
     global _WORKER_COUNTER
     _WORKER_COUNTER = counter  # forked workers inherit the loaded tokenizer's pages
@@ -184,7 +209,7 @@ def _scan_all(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     # Forked workers share this process's hash secret, so Python's cheap hash() is comparable.
-    stable = method != "fork"
+    stable = stable or method != "fork"
     tasks = [(path, start, end, cap, stable, secrets) for start, end in ranges]
     with context.Pool(workers, initializer=_init_worker, initargs=(model, counter is not None)) as pool:
         yield from pool.imap(_scan_task, tasks)

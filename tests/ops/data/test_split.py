@@ -41,6 +41,71 @@ def test_fraction_is_met_closely(tmp_path: Path) -> None:
     assert result.to_dict()["validation"]["path"] == str(tmp_path / "out" / "validation.jsonl")
 
 
+# The split of write(path, 1000) with seed 1 and fraction 0.1, as every version since the split by keyed
+# hash has made it (taken from the implementation that parsed the file three times): "same file and
+# seed, same split" holds across versions, so a pipeline's train/validation files do not move on upgrade.
+PINNED = (
+    (900, "8de1548bd9dd9d8721e4e80de7ba91e7726c04b44f05b9a98e5266ca7698f5bb"),
+    (100, "70d8f28474fd9d8410b082c681035168eab8b26c8d14264872c9f97575dd8337"),
+)
+
+
+def test_the_split_of_a_file_and_seed_never_changes(tmp_path: Path) -> None:
+    result = split_file(
+        write(tmp_path / "all.jsonl", 1000), validation_fraction=0.1, seed=1, out_dir=tmp_path / "o"
+    )
+    assert (
+        (result.train.examples, result.train.sha256),
+        (result.validation.examples, result.validation.sha256),
+    ) == PINNED
+
+
+def test_many_ranges_and_workers_split_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digests come from the validation's ranges; across worker processes they must be the stable ones,
+    in file order."""
+    from ops.data import validate as validate_module
+
+    real = validate_module.plan_ranges
+    monkeypatch.setattr(validate_module, "plan_ranges", lambda size, _: real(size, 4096))
+    source = write(tmp_path / "all.jsonl", 1000)
+    assert len(real(source.stat().st_size, 4096)) > 20
+    result = split_file(source, validation_fraction=0.1, seed=1, out_dir=tmp_path / "o", workers=2)
+    assert (
+        (result.train.examples, result.train.sha256),
+        (result.validation.examples, result.validation.sha256),
+    ) == PINNED
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new out dir", "outputs exist"])
+def test_a_file_changed_while_split_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
+) -> None:
+    source = write(tmp_path / "all.jsonl", 50)
+    out = tmp_path / "out"
+    if existing:
+        out.mkdir()
+        (out / "train.jsonl").write_text("old train\n")
+        (out / "validation.jsonl").write_text("old validation\n")
+    real = split_module.validate_file
+
+    def then_append(*args, **kwargs):  # type: ignore[no-untyped-def]
+        report = real(*args, **kwargs)
+        with source.open("a") as f:  # another process adds an example after validation
+            f.write(source.read_text().splitlines()[0] + "\n")
+        return report
+
+    monkeypatch.setattr(split_module, "validate_file", then_append)
+    with pytest.raises(
+        ToolkitError, match=r"all.jsonl: changed while it was being split; nothing was written"
+    ):
+        split_file(source, validation_fraction=0.2, seed=0, out_dir=out, force=True)
+    if existing:
+        assert sorted(p.name for p in out.iterdir()) == ["train.jsonl", "validation.jsonl"]
+        assert (out / "train.jsonl").read_text() == "old train\n"
+    else:
+        assert not out.exists()
+
+
 def test_other_seed_other_split(tmp_path: Path) -> None:
     source = write(tmp_path / "all.jsonl", 200)
     a = split_file(source, validation_fraction=0.2, seed=1, out_dir=tmp_path / "a")
@@ -78,17 +143,15 @@ def test_fewer_than_two_examples_is_a_data_error(tmp_path: Path, examples: int) 
 
 def test_failure_mid_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = write(tmp_path / "all.jsonl", 50)
-    real = split_module._examples
-    calls = {"n": 0}
+    real = split_module._lines
 
-    def failing(path: str, seed: int):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        for i, item in enumerate(real(path, seed)):
-            if calls["n"] == 2 and i == 20:  # second pass = the writing pass
+    def failing(path: str):  # type: ignore[no-untyped-def]
+        for i, item in enumerate(real(path)):
+            if i == 20:  # half-way through the writing pass
                 raise OSError("disk full")
             yield item
 
-    monkeypatch.setattr(split_module, "_examples", failing)
+    monkeypatch.setattr(split_module, "_lines", failing)
     with pytest.raises(ToolkitError, match="new/out: cannot write: disk full"):
         split_file(source, validation_fraction=0.2, seed=0, out_dir=tmp_path / "new" / "out")
     assert not (tmp_path / "new").exists()  # every directory the split created is gone again
