@@ -4,6 +4,8 @@ Issue 3 targets, on the same file:
 - structure-only validation at least as fast (MB/s) as a plain `json.loads` loop over its lines;
 - full validation with exact tokens (Phi-4-mini-instruct, o200k_base) using both cores;
 - peak RSS under 150 MB whatever the file size.
+Also timed, without a target: `data split` of the same file (it parses the file once, in the structure-only
+validation it must pass, then copies every line to its side), so its cost over that validation shows.
 
 Each run is a fresh subprocess, so its peak RSS (getrusage ru_maxrss) is its own; worker processes
 are reported separately (their peak, and the tree's peak proportional set size, sampled every 50 ms,
@@ -125,6 +127,12 @@ if mode == "json.loads loop":
         for line in f:
             j.loads(line)
             n += 1
+elif mode.startswith("split"):
+    import os, tempfile
+    from ops.data.split import split_file
+    out = tempfile.mkdtemp(prefix="split-", dir=os.path.dirname(path))
+    result = split_file(path, validation_fraction=0.1, seed=0, out_dir=out)
+    n = result.train.examples + result.validation.examples
 else:
     from ops.data.validate import validate_file
     workers = 1 if mode.endswith("1 process") else None
@@ -146,6 +154,7 @@ MODES = (
     "structure-only, 1 process",
     "full (exact tokens)",
     "full (exact tokens), 1 process",
+    "split (validation, then writing)",
 )
 
 
@@ -247,6 +256,8 @@ def main(argv: list[str] | None = None) -> None:
         full = by_mode["full (exact tokens)"]
         print(f"structure-only vs json.loads loop: {base / structure:.2f}x the speed (target >= 1.0)")
         print(f"full validation cores used: {full['cpu'] / full['seconds']:.2f} (target: both of 2)")
+        split = by_mode["split (validation, then writing)"]["seconds"]
+        print(f"split vs structure-only validation: {split / structure:.2f}x the time (no target)")
         peak = max(r["rss_kb"] for _, r in rows) / 1024
         print(f"largest single-process peak RSS: {peak:.0f} MB (target < {RSS_TARGET_MB} MB)")
 

@@ -112,7 +112,8 @@ def _lines(path: str) -> Iterator[bytes]:
 def choose_boundary(histogram: "array[int]", wanted: int, total: int) -> tuple[int, int]:
     """The bucket boundary whose count below is nearest `wanted`, keeping both sides non-empty
     when possible; returns (boundary, count below it). On a tie, the lower boundary."""
-    below = list(itertools.accumulate(histogram, initial=0))  # non-decreasing: searchable
+    # counts below each boundary: non-decreasing, so searchable; an array, as 2^20 ints in a list are ~36 MB
+    below = array("I", itertools.accumulate(histogram, initial=0))
     lo, hi = bisect_right(below, 0), bisect_left(below, total)  # boundaries with 0 < below < total
     if lo >= hi:  # none: nearest over all of them
         lo, hi = 0, len(below)
