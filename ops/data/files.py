@@ -89,11 +89,10 @@ def check_output_dir(path: str | os.PathLike[str]) -> str:
     probe = p
     while True:
         try:
-            mode = os.stat(probe or os.curdir).st_mode
+            mode = os.stat(probe).st_mode
         except (FileNotFoundError, NotADirectoryError):
-            trimmed = probe.rstrip(os.sep)
-            parent = os.path.dirname(trimmed) if trimmed else probe
-            if parent == probe:  # the root, or the current directory ("") is missing
+            parent = os.path.dirname(probe) or os.curdir  # tidy: no trailing slash to trip dirname
+            if parent == probe:  # the root, or a current directory that is gone
                 break
             probe = parent
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from catalog import DEFAULT_MODEL
@@ -34,6 +34,7 @@ from ops.data.scan import MAX_SYSTEMS, RangeResult, scan_range
 
 if TYPE_CHECKING:
     from array import array
+    from collections.abc import Callable
 
     from ops.data.tokens import TokenCounter
 
