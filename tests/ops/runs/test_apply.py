@@ -95,6 +95,36 @@ def test_plan_changes_nothing_and_apply_does_everything_once(
     assert {"name", "steps", "job", "endpoint", "metrics"} <= set(status_run.json())
 
 
+def test_plan_only_reads_so_the_reader_role_is_enough(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    """docs/gitops.md gives `run plan` the Reader role (`*/read`). After an apply, a plan reads every step's
+    state (data, job, model, endpoint, metrics), and every request it makes is a read: a GET, or MLflow's
+    run search, a POST that Microsoft's role guide files under `workspaces/models/*/read`
+    (MicrosoftDocs/azure-ai-docs articles/machine-learning/how-to-assign-roles.md, "MLflow operations").
+    No listKeys, no datastore secrets."""
+    path = run_file(tmp_path)
+    assert cli(clock, "run", "apply", str(path), "--yes").code == 0
+    before = len(emulated_stack.emulator.requests)
+    plan = cli(clock, "run", "plan", str(path), "-o", "json")
+    assert plan.code == 0, plan
+    assert set(states(plan).values()) == {"done"}
+    sign_in = ("/oauth2/", "/.well-known/", "/common/discovery/")  # Entra ID, not Azure RBAC
+    made = [
+        (r["method"], r["path"])
+        for r in emulated_stack.emulator.requests[before:]
+        if not any(part in r["path"] for part in sign_in)
+    ]
+    assert any("/mlflow/" in p and p.endswith("/runs/search") for _, p in made)  # the metrics were read
+    assert any(p.lower().endswith("/serverlessendpoints") for _, p in made)
+    not_reads = [
+        (method, p)
+        for method, p in made
+        if method != "GET" and not (method == "POST" and p.endswith("/runs/search"))
+    ]
+    assert not_reads == []
+
+
 def test_apply_reads_the_state_twice_the_plan_it_shows_and_the_state_it_leaves(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
