@@ -9,9 +9,12 @@ Every offline command is timed: the root's help and version, every command group
 and every `data` command but `upload` on a 20-example file, and `infra plan`. Some do work that no
 start-up can avoid, and are also shown against a second floor that does that work and nothing else:
 counting tokens (`data validate` without --structure-only, `data estimate`, and `data fix`, which drops
-over-long examples) loads the o200k tokenizer in bpe_openai's Rust extension; `infra plan` imports the
-Pulumi SDKs and runs the whole program under the mock engine, so its floor is that same plan built
-without the CLI (infra.plan.build_plan; the program's own cost is the infra_program benchmark).
+over-long examples) loads the o200k tokenizer in bpe_openai's Rust extension; `data split` writes its
+two files durably (each fsynced before it is renamed into place, then the directory fsynced, so a
+crash never leaves a new train.jsonl beside an old validation.jsonl), so its floor writes the same
+lines the same way; `infra plan` imports the Pulumi SDKs and runs the whole program under the mock
+engine, so its floor is that same plan built without the CLI (infra.plan.build_plan; the program's own
+cost is the infra_program benchmark).
 """
 
 from __future__ import annotations
@@ -93,11 +96,31 @@ def sample_files(directory: Path) -> tuple[str, str]:
 
 # Floors for the work some commands cannot start without (see the module docstring).
 TOKENIZER = "import click + o200k tokenizer"
+DURABLE = "import click + two files written durably"
 PULUMI = "import click + the plan without the CLI"
+# The durable-write floor takes the training file and a directory: it writes the file's first 16 lines
+# and its last 4 (the 20-example file split 0.2) into a staging directory, fsyncs each file, renames
+# both into the directory and fsyncs it: the three fsyncs `data split` makes, and nothing else.
+DURABLE_CODE = """import click, os, sys
+source, out = sys.argv[1:3]
+lines = open(source, 'rb').readlines()
+staging = os.path.join(out, 'staging')
+os.makedirs(staging, exist_ok=True)
+for name, part in (('train.jsonl', lines[:16]), ('validation.jsonl', lines[16:])):
+    with open(os.path.join(staging, name), 'wb') as handle:
+        handle.writelines(part)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(os.path.join(staging, name), os.path.join(out, name))
+fd = os.open(out, os.O_RDONLY)
+os.fsync(fd)
+os.close(fd)
+"""
 FLOOR_CODE = {
     FLOOR: "import click",
     PLAIN: "pass",
     TOKENIZER: "import click; from ops.data.tokens import load_encoding; load_encoding('o200k_base')",
+    DURABLE: DURABLE_CODE,
     PULUMI: "import click; from infra.plan import STACKS_DIR, build_plan; build_plan('dev', STACKS_DIR)",
 }
 
@@ -115,7 +138,7 @@ def offline_commands(train: str, valid: str, out: str) -> list[tuple[str, list[s
         ("models list", ["models", "list"], FLOOR),
         ("data validate --structure-only", ["data", "validate", train, "--structure-only"], FLOOR),
         ("data fix", ["data", "fix", train, "--out", f"{out}/clean.jsonl", "--force"], TOKENIZER),
-        ("data split", ["data", "split", train, "-d", f"{out}/split", "-f", "0.2", "--force"], FLOOR),
+        ("data split", ["data", "split", train, "-d", f"{out}/split", "-f", "0.2", "--force"], DURABLE),
         ("data overlap", ["data", "overlap", train, valid], FLOOR),
         ("data validate", ["data", "validate", train], TOKENIZER),
         ("data estimate", ["data", "estimate", train, "-e", "1"], TOKENIZER),
@@ -129,6 +152,7 @@ def main() -> None:
         train, valid = sample_files(Path(tmp))
         listed = offline_commands(train, valid, tmp)
         floors = {label: [sys.executable, "-c", code] for label, code in FLOOR_CODE.items()}
+        floors[DURABLE] += [train, tmp]
         commands = {label: [cli, *args] for label, args, _ in listed}
         results = timings_ms({**floors, **commands})
     base, base_best, _ = results[FLOOR]
@@ -136,7 +160,7 @@ def main() -> None:
         f"{RUNS} rounds, each command run right after the floor python -c 'import click' (floor: median "
         f"{base:.1f} ms, best {base_best:.1f} ms; python -c pass {results[PLAIN].median:.1f} ms)"
     )
-    for extra in (TOKENIZER, PULUMI):
+    for extra in (TOKENIZER, DURABLE, PULUMI):
         print(
             f"  work floor {extra}: median {results[extra].median:.1f} ms, best {results[extra].best:.1f} ms"
         )
@@ -144,21 +168,28 @@ def main() -> None:
         f"  {'command':<44} {'median':>9} {'best':>9} {'paired':>7} {'medians':>8} {'bests':>6}  vs work floor"
     )
     missed: list[str] = []
-    work_bound: list[str] = []
+    over_own: list[str] = []
     for label, _, floor in listed:
         ms, best, paired = results[label]
-        work = f"  {ms / results[floor].median:5.2f}x {floor}" if floor != FLOOR else ""
+        # Against a work floor: this command's paired ratio over the floor's (both against the
+        # `import click` run just before them), so the pairing cancels the noise there too.
+        own = paired / results[floor].paired if floor != FLOOR else paired
+        work = f"  {own:5.2f}x {floor}" if floor != FLOOR else ""
         print(
             f"  foundry-ops {label:<32} {ms:6.1f} ms {best:6.1f} ms {paired:6.2f}x {ms / base:7.2f}x "
             f"{best / base_best:5.2f}x{work}"
         )
         if paired > TARGET_RATIO:
             missed.append(f"{label} {paired:.2f}x")
-        if floor != FLOOR:
-            work_bound.append(f"{label} {ms / results[floor].median:.2f}x")
+        if own > TARGET_RATIO:
+            over_own.append(f"{label} {own:.2f}x")
     verdict = "met by every command" if not missed else "missed by " + ", ".join(missed)
     print(f"target: every offline command within {TARGET_RATIO}x of import click (paired ratios): {verdict}")
-    print(f"  work-bound commands against their work floor (ratio of medians): {', '.join(work_bound)}")
+    own_verdict = "met by every command" if not over_own else "missed by " + ", ".join(over_own)
+    print(
+        f"  what the toolkit adds: every command within {TARGET_RATIO}x of its own floor (import click, or "
+        f"import click plus the work no start-up avoids): {own_verdict}"
+    )
 
 
 if __name__ == "__main__":
