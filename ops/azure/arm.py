@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.errors import AzureError
+from core.errors import AzureError, ToolkitError
 
 if TYPE_CHECKING:
     from ops.azure.transport import Transport
     from ops.outputs import StackOutputs
 
 ML = "Microsoft.MachineLearningServices"
+T = TypeVar("T")
 
 
 class ArmAdapter:
@@ -52,6 +53,38 @@ class ArmAdapter:
             page = json_of(self.transport.send(self.client, "GET", url, what=what, ok=(200,)))
             yield from (item for item in page.get("value") or [] if isinstance(item, dict))
             url = page.get("nextLink") or None
+
+    def create(
+        self,
+        path: str,
+        what: str,
+        body: Any,
+        read: Callable[[dict[str, Any]], T],
+        find: Callable[[], T | None],
+        same: Callable[[T], bool] = lambda _: True,
+    ) -> T:
+        """PUT a resource whose name says what it is, and read the answer; if the PUT is refused, the
+        resource it names when `find` shows it there and `same` accepts it.
+
+        A PUT whose answer was lost (a reset, a timeout) is sent again by the retry policy, and the
+        service may refuse the repeat although the first one worked: it compares a repeated job PUT with
+        the job it stored and answers 400 "A job with this name already exists" when it sees a change
+        (MicrosoftDocs/azure-docs issue 122250; azure-sdk-for-python PR 47389). A resource under the
+        same deterministic name, holding the same content, is the one this call made (or an earlier
+        call with the same inputs), so it is the answer. Otherwise the refusal stands."""
+        try:
+            response = self.transport.send(
+                self.client, "PUT", self.url(path), what=what, json=body, ok=(200, 201)
+            )
+        except AzureError as refused:
+            try:
+                existing = find()
+            except ToolkitError:
+                existing = None
+            if existing is None or not same(existing):
+                raise refused from None
+            return existing
+        return read(json_of(response))
 
 
 def json_of(response: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from ops.azure.records import (
     model_info,
     version_key,
 )
+from ops.azure.uris import same_blob
 
 if TYPE_CHECKING:
     from ops.azure.transport import Transport
@@ -93,13 +94,14 @@ class Assets(ArmAdapter):
     def register_data(
         self, name: str, version: str, uri: str, *, description: str, tags: dict[str, str]
     ) -> DataAssetInfo:
-        """PUT a uri_file data version (idempotent: the same body again answers 200)."""
+        """PUT a uri_file data version. Its version is a digest of the file, so if the PUT is refused
+        while a version of that name points at the same blob (the long URI form the service writes
+        counts), that version is this upload's (ArmAdapter.create)."""
         body = data_version_body(uri, description=description, tags={**tags, TOOL_TAG: "1"})
-        what = f"registering data asset {name}:{version}"
-        response = self.transport.send(
-            self.client, "PUT", self.url(self._data(name, version)), what=what, json=body, ok=(200, 201)
-        )
-        return data_info(json_of(response))
+        return self.create(
+            self._data(name, version), f"registering data asset {name}:{version}", body, data_info,
+            find=lambda: self.find_data(name, version), same=lambda found: same_blob(found.uri, uri),
+        )  # fmt: skip
 
     def delete_data(self, name: str, version: str) -> bool:
         """Delete a data version for real; False when it was already gone."""

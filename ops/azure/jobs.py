@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import NotFoundError
-from ops.azure.arm import ArmAdapter, json_of
+from ops.azure.arm import ArmAdapter
 from ops.azure.records import TOOL_TAG, FineTuneSpec, JobInfo, job_info
 
 API_VERSION = "2024-10-01-preview"
@@ -38,14 +38,14 @@ class Jobs(ArmAdapter):
         return sorted(found, key=lambda j: j.created or "", reverse=True)
 
     def submit(self, spec: FineTuneSpec) -> JobInfo:
-        """PUT the job under its deterministic name. A PUT of the same body again is answered with the
-        existing job, so the retry policy may repeat it safely."""
+        """PUT the job under its name, a digest of its inputs. A repeated PUT (the retry policy's, when an
+        answer is lost) may be answered with the job, or refused because it exists: then the job under
+        that name is this one (ArmAdapter.create)."""
         body = finetune_body(spec, self.data_uri)
-        response = self.transport.send(
-            self.client, "PUT", self.url(self._path(spec.name)), what=f"submitting job {spec.name}",
-            json=body, ok=(200, 201),
+        return self.create(
+            self._path(spec.name), f"submitting job {spec.name}", body, job_info,
+            find=lambda: self.find(spec.name), same=lambda job: made_from(job, spec),
         )  # fmt: skip
-        return job_info(json_of(response))
 
     def cancel(self, name: str) -> None:
         """Ask the service to cancel (202); the job moves through CancelRequested to Canceled."""
@@ -58,6 +58,13 @@ class Jobs(ArmAdapter):
         """A data asset as a job input: its ARM id, as azure-ai-ml 1.35.2 sends an `azureml:NAME:VERSION`
         input once resolved (the service records it as `azureml.trainingData.assetId`)."""
         return f"{self.workspace_path()}/data/{name}/versions/{version}"
+
+
+def made_from(job: JobInfo, spec: FineTuneSpec) -> bool:
+    """Whether `job` trains what `spec` asks for: the same base model, data and hyperparameters."""
+    return (job.model, job.training_data, job.validation_data, job.hyperparameters) == (
+        spec.model_uri, spec.training_data, spec.validation_data, dict(spec.hyperparameters),
+    )  # fmt: skip
 
 
 def finetune_body(spec: FineTuneSpec, data_uri: Any) -> dict[str, Any]:

@@ -48,6 +48,15 @@ def stored_path(uri: str) -> StoredPath | None:
     return None
 
 
+def same_blob(one: str, other: str) -> bool:
+    """Whether two data URIs name the same bytes, whichever form each is written in (the workspace a
+    long form names is not compared: a data version only points into its own workspace's stores)."""
+    a, b = stored_path(one), stored_path(other)
+    if a is None or b is None:
+        return one == other
+    return (a.path, a.datastore, a.account, a.container) == (b.path, b.datastore, b.account, b.container)
+
+
 def short_uri(datastore: str, path: str) -> str:
     """The form a data version is registered with."""
     return f"azureml://datastores/{datastore}/paths/{path}"

@@ -165,7 +165,11 @@ def test_bad_bodies_and_versions_are_400_like_arm(azure_emulator: Emulator) -> N
     assert same.status_code == 200
     changed = copy.deepcopy(JOB)
     changed["properties"]["fineTuningDetails"]["hyperParameters"]["learning_rate"] = "0.1"
-    assert _put(azure_emulator, "/jobs/j1", changed, "2024-10-01-preview").status_code == 409
+    refused = _put(azure_emulator, "/jobs/j1", changed, "2024-10-01-preview")
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert error["code"] == "UserError"
+    assert error["message"].startswith("A job with this name already exists.")
     assert azure_emulator.world.created["jobs"] == 1
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tests.emulator.routes.jobs import JOB_EXISTS
 from tests.robustness.harness import CLEAN_ERROR, PHI4, RESUMABLE, RETRIED, Bench
 
 
@@ -47,6 +48,15 @@ def submit_lost_reply(b: Bench) -> list[str]:
     train = b.train_file()
     _add(b, "reset_after", method="PUT", path="/jobs/", count=1)
     _add(b, "status", method="PUT", path="/jobs/", status=503, count=1, skip=1)
+    return ["finetune", "submit", "--model", PHI4, "--train", str(train), "-o", "json"]
+
+
+def submit_repeat_refused(b: Bench) -> list[str]:
+    """The repeat of a PUT whose reply was lost, refused as the service refuses a change to an existing job."""
+    train = b.train_file()
+    refusal = {"error": {"code": "UserError", "message": JOB_EXISTS, "details": [], "additionalInfo": []}}
+    _add(b, "reset_after", method="PUT", path="/jobs/", count=1)
+    _add(b, "replay", method="PUT", path="/jobs/", status=400, body=refusal, count=1)
     return ["finetune", "submit", "--model", PHI4, "--train", str(train), "-o", "json"]
 
 
@@ -266,6 +276,8 @@ CASES: tuple[FaultCase, ...] = (
     FaultCase("finetune submit", "token endpoint 503 once", RETRIED, (0,), submit_token_outage, one_job),
     FaultCase("finetune submit", "the job PUT's reply lost, then 503 on the retry",
               RETRIED, (0,), submit_lost_reply, one_job),
+    FaultCase("finetune submit", "the job PUT's reply lost, then the repeat refused: 400 the job exists",
+              RETRIED, (0,), submit_repeat_refused, one_job),
     FaultCase("finetune wait", "job reads: 429 ×2, 500, 503, connection reset",
               RETRIED, (0,), wait_flaky_reads, job_completed),
     FaultCase("finetune wait", "job reads: 429 with Retry-After: 7, 25 times in a row",

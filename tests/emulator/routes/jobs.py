@@ -48,6 +48,16 @@ TERMINAL = ("Completed", "Failed", "Canceled", "NotResponding", "Paused")
 RUNNING = ("Running", "Finalizing")
 FAILURE_KEY = "azureml.failureReason"  # where the emulator puts the service's error text for a failed job
 REGIONS_TAG = "maas-finetuning-deploy-regions"
+# A PUT of an existing job that changes more than description, tags, displayName, properties or
+# isArchived: the service's words as quoted in MicrosoftDocs/azure-docs issue 122250 (2024); the inner
+# error code Immutable (JobPropertyImmutable) from azure-sdk-for-python PR 47389. A repeated PUT with an
+# identical body answers 200 here; what the real service answers to it is not on record.
+JOB_EXISTS = (
+    "A job with this name already exists. If you are trying to create a new job, use a different name. If "
+    "you are trying to update an existing job, the existing job's Settings,  Inputs,  Outputs,  Jobs,  "
+    "InputBindings,  OutputBindings cannot be changed. Only description, tags, displayName, properties, "
+    "and isArchived can be updated."
+)
 NEW_SHAPE_SINCE = "2024-10-01"  # GETs at older api-versions answer the 2024-01-01-preview shape (recorded)
 
 _DATA_ARM_ID = re.compile(
@@ -92,11 +102,7 @@ def register(router: Router, ctx: Context) -> None:
             existing = world.jobs.get(k)
             if existing is not None:
                 if _comparable(existing["submitted"]) != _comparable(props):
-                    raise user_error(
-                        409,
-                        f"A job named {k[1]} already exists with different "
-                        "settings; job names are unique in a workspace.",
-                    )
+                    raise ApiError(400, "UserError", JOB_EXISTS, rp=True, inner="Immutable")
                 return Response(200, job_view(existing, version))
             if finetuning:
                 _check_region(ctx, props)

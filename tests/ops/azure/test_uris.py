@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.azure.uris import StoredPath, short_uri, stored_path
+from ops.azure.uris import StoredPath, same_blob, short_uri, stored_path
 
 FIXTURE = (
     Path(__file__).resolve().parents[2]
@@ -34,6 +34,9 @@ def test_the_recorded_short_and_long_forms_name_the_same_blob() -> None:
         )
     )
     assert b.workspace == "00000"
+    assert same_blob(sent, answered) and same_blob(answered, sent)
+    assert not same_blob(sent, answered.replace("tmp_file.csv", "other.csv"))
+    assert not same_blob(sent, answered.replace("/workspaceblobstore/", "/otherstore/"))
 
 
 @pytest.mark.parametrize(
@@ -66,3 +69,8 @@ def test_short_uri_is_what_a_data_version_is_registered_with() -> None:
     assert short_uri("workspaceblobstore", "foundry-ops/data/h/t.jsonl") == (
         "azureml://datastores/workspaceblobstore/paths/foundry-ops/data/h/t.jsonl"
     )
+
+
+def test_same_blob_compares_unreadable_forms_as_written() -> None:
+    assert same_blob("azureml:name:1", "azureml:name:1")
+    assert not same_blob("azureml:name:1", short_uri("ds", "name"))

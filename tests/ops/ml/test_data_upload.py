@@ -85,6 +85,40 @@ def test_transient_faults_on_upload_do_not_duplicate(emulated_stack: EmulatedSta
     assert emulator.world.created["data_versions"] == 1
 
 
+def test_a_refused_repeat_of_a_registration_that_worked_answers_with_the_version(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    # The first PUT registers the version but its answer is lost, and the repeat is refused. What the
+    # real service answers to a repeated data version PUT is not on record (SOURCES.md, Assets 11), so
+    # the refusal here is a plain 409; the version is there, pointing at the uploaded blob, so it stands.
+    emulator = emulated_stack.emulator
+    emulator.faults.add("reset_after", method="PUT", path="/data/.+/versions/", count=1)
+    refusal = {"error": {"code": "UserError", "message": "The version already exists."}}
+    emulator.faults.add("replay", method="PUT", path="/data/.+/versions/", status=409, body=refusal, count=1)
+    run = invoke("data", "upload", str(write_jsonl(tmp_path / "t.jsonl")), "-o", "json")
+    assert run.code == 0, run
+    assert emulator.world.created["data_versions"] == 1
+    assert run.json()["path"].endswith(f"/paths/foundry-ops/data/{run.json()['sha256']}/t.jsonl")
+
+
+def test_a_refused_registration_stands_when_the_version_points_elsewhere(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    emulator = emulated_stack.emulator
+    train = write_jsonl(tmp_path / "t.jsonl")
+    first = invoke("data", "upload", str(train), "-o", "json").json()
+    ws = emulator.scenario.project_name.lower()
+    view = emulator.world.data[(ws, first["name"])]["versions"][first["version"]]
+    view["properties"]["dataUri"] = view["properties"]["dataUri"].replace("/t.jsonl", "/other.jsonl")
+    emulator.faults.add("status", method="GET", path=f"/versions/{first['version']}$", status=404, count=1)
+    refusal = {"error": {"code": "UserError", "message": "The version already exists."}}
+    emulator.faults.add("replay", method="PUT", path="/data/.+/versions/", status=409, body=refusal, count=1)
+    run = invoke("data", "upload", str(train), "--name", first["name"], "-o", "json")
+    assert run.code == 1, run
+    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].endswith("UserError: The version already exists."), run.err
+
+
 def _with_a_key(path: Path, line: int) -> Path:
     rows = path.read_text(encoding="utf-8").splitlines()
     key = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.emulator.routes.jobs import JOB_EXISTS
 from tests.emulator.server import Emulator
 from tests.emulator.stack import EmulatedStack
 from tests.ops.ml.helpers import FakeClock, invoke, write_jsonl
@@ -214,6 +215,67 @@ def test_lost_submit_response_does_not_duplicate_the_job(
     )
     assert again.json()["name"] == run.json()["name"]
     assert emulator.world.created["jobs"] == 1
+
+
+def _refuse_the_next_job_put(emulator: Emulator) -> None:
+    """The service's answer to a PUT it sees as a change to an existing job (tests/emulator/routes/jobs.py
+    JOB_EXISTS: MicrosoftDocs/azure-docs issue 122250), whatever the body."""
+    body = {"error": {"code": "UserError", "message": JOB_EXISTS, "details": [], "additionalInfo": []}}
+    emulator.faults.add(
+        "replay", method="PUT", path="/jobs/", status=400, body=body,
+        headers={"x-ms-response-type": "error"}, count=1,
+    )  # fmt: skip
+
+
+def test_a_retried_submit_refused_because_the_job_exists_answers_with_that_job(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    # The first PUT creates the job but its answer is lost; the retry policy sends it again and the
+    # service refuses the repeat as a change to an existing job. The job is there, made from these inputs.
+    emulator = emulated_stack.emulator
+    emulator.faults.add("reset_after", method="PUT", path="/jobs/", count=1)
+    _refuse_the_next_job_put(emulator)
+    train, valid = assets
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json")
+    assert run.code == 0, run
+    assert emulator.world.created["jobs"] == 1
+    name = run.json()["name"]
+    puts = [r["status"] for r in emulator.requests if r["method"] == "PUT" and f"/jobs/{name}" in r["path"]]
+    assert puts == ["reset", 400]  # the answer lost, then the repeat refused
+    assert emulator.count("GET", f"/jobs/{name}", 200) >= 1
+    assert run.json()["training_data"] == train and run.json()["validation_data"] == valid
+
+
+def test_a_refused_submit_stands_when_no_job_was_made(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    _refuse_the_next_job_put(emulator)
+    train, valid = assets
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid)
+    assert run.code == 1, run
+    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "UserError: A job with this name already exists." in errors[0]
+    assert emulator.world.created["jobs"] == 0
+
+
+def test_a_refused_submit_stands_when_the_job_there_trains_something_else(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    train, valid = assets
+    first = invoke(
+        "finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "-o", "json"
+    )
+    name = first.json()["name"]
+    ws = emulator.scenario.project_name.lower()
+    job = emulator.world.jobs[(ws, name)]
+    job["view"]["properties"]["fineTuningDetails"]["hyperParameters"] = {"learning_rate": "0.5"}
+    emulator.faults.add("status", method="GET", path=f"/jobs/{name}$", status=404, count=1)  # not found first
+    _refuse_the_next_job_put(emulator)
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid)
+    assert run.code == 1, run
+    assert "UserError: A job with this name already exists." in run.err
 
 
 def test_ctrl_c_stops_waiting_but_not_the_job(
