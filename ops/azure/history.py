@@ -27,7 +27,7 @@ class RunHistory(ArmAdapter):
 
     @cached_property
     def services(self) -> dict[str, str]:
-        """The workspace's discovery document: {"history": url, "api": url, ...}."""
+        """The workspace's discovery document: {"api": url, "history": url, ...}."""
         url = self.workspaces.project.discovery_url
         if not url:
             return {}
@@ -35,7 +35,9 @@ class RunHistory(ArmAdapter):
         return {str(k): str(v) for k, v in json_of(response).items() if isinstance(v, str)}
 
     def _client(self) -> tuple[Any, str]:
-        base = self.services.get("history", "").rstrip("/")
+        # azure-ai-ml reaches run history at the document's "api" URL (JobOperations._api_url); "history"
+        # is read when a document has no "api"
+        base = (self.services.get("api") or self.services.get("history") or "").rstrip("/")
         if not base:
             raise ToolkitError("the workspace names no run-history service")
         return self.transport.arm(), f"{base}/history/v1.0{self.outputs.project_id}"

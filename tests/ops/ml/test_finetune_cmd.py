@@ -178,6 +178,22 @@ def test_failed_job_exits_3_with_the_service_message(
     assert show.json()["error"].endswith("Training file contains invalid schema")
 
 
+def test_a_failed_jobs_message_comes_from_run_history_at_the_api_url(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    # azure-ai-ml reads run history at the discovery document's "api" URL (registry-and-metrics/NOTES.md);
+    # a document with nothing else still gives the service's message with its code, not a fallback
+    emulator = emulated_stack.emulator
+    base = emulator.ctx.base_url
+    emulator.faults.add("replay", method="GET", path="^/discovery$", status=200, body={"api": base}, count=-1)
+    emulator.faults.add("job_fail", method="PUT", path="/jobs/", message="Bad schema", code="UserError")
+    train, valid = assets
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid, "--wait")
+    assert run.code == 3, run
+    assert run.err.strip().endswith("ended Failed: UserError: Bad schema"), run.err
+    assert emulator.count("GET", "/details", 200) == 1
+
+
 def test_wait_survives_throttling_server_errors_and_resets(
     emulated_stack: EmulatedStack, assets: tuple[str, str], clock: FakeClock
 ) -> None:
