@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.errors import AzureError, ToolkitError
+from ops.azure.errors import TransientError
 
 if TYPE_CHECKING:
     from ops.azure.transport import Transport
@@ -71,11 +72,15 @@ class ArmAdapter:
         the job it stored and answers 400 "A job with this name already exists" when it sees a change
         (MicrosoftDocs/azure-docs issue 122250; azure-sdk-for-python PR 47389). A resource under the
         same deterministic name, holding the same content, is the one this call made (or an earlier
-        call with the same inputs), so it is the answer. Otherwise the refusal stands."""
+        call with the same inputs), so it is the answer. Otherwise the refusal stands. A call that ran out
+        of retries (throttled, unavailable) is no refusal: it fails at once, and running the command again
+        finds what it made."""
         try:
             response = self.transport.send(
                 self.client, "PUT", self.url(path), what=what, json=body, ok=(200, 201)
             )
+        except TransientError:
+            raise
         except AzureError as refused:
             try:
                 existing = find()

@@ -275,6 +275,18 @@ def test_a_refused_submit_stands_when_no_job_was_made(
     assert emulator.world.created["jobs"] == 0
 
 
+def test_a_submit_out_of_retries_is_no_refusal_and_reads_nothing_more(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    emulator = emulated_stack.emulator
+    emulator.faults.add("status", method="PUT", path="/jobs/", status=503, count=-1)
+    train, valid = assets
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid)
+    assert run.code != 0, run
+    assert emulator.count("PUT", "/jobs/") == 6  # the retry budget, and no more
+    assert emulator.count("GET", "/jobs/ft-") == 1  # the look-up before the submit, none after it
+
+
 def test_a_refused_submit_stands_when_the_job_there_trains_something_else(
     emulated_stack: EmulatedStack, assets: tuple[str, str]
 ) -> None:
