@@ -15,9 +15,11 @@ File-wide, a UTF-8 byte-order mark is dropped, CRLF line ends become LF and the 
 newline; those are reported on line 0 (or the last line). Warnings (no system message, credentials,
 ...) are left alone: `data validate` still shows them.
 
-Two streaming passes: the first decides (duplicates through the bounded DuplicateFinder), the second
-writes a temporary file in the output's directory, renamed into place only once complete. Memory
-grows with the number of changes (every one is reported), not with the file.
+Two streaming passes. The first decides: the file's byte ranges are examined in worker processes, as
+`data validate` checks them, and their findings merged in file order, duplicates across ranges through
+the bounded DuplicateFinder. The second writes a temporary file in the output's directory, renamed
+into place only once complete. Memory grows with the number of changes (every one is reported), not
+with the file.
 """
 
 import json
@@ -28,13 +30,13 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from catalog.models import ModelInfo
+from catalog.models import ModelInfo, get_model
 from core.errors import ToolkitError, UsageError
 from ops.data.checks import Issue, category_is_error, check_example, example_key
 from ops.data.dedup import DuplicateFinder
 from ops.data.digest import sha256_for
 from ops.data.files import atomic_write, check_input_file, file_error, same_file, stamp, tidy_path
-from ops.data.reader import BOM, Line, Oversize, iter_blocks
+from ops.data.reader import BOM, Line, Oversize, iter_blocks, plan_ranges
 from ops.data.rules import MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_EXAMPLES
 from ops.data.scan import (
     SURROGATE_MESSAGE,
@@ -44,10 +46,9 @@ from ops.data.scan import (
     too_long_message,
 )
 from ops.data.tokens import TokenCounter
-from ops.data.validate import resolve_model
+from ops.data.validate import RANGE_BYTES, default_workers, resolve_model
 
 ACTIONS = ("dropped", "trimmed", "removed", "normalised")
-_BATCH = 4096
 _READ = 1 << 20
 
 
@@ -144,8 +145,11 @@ def examine(raw: bytes, counter: TokenCounter) -> tuple[list[Issue], list[tuple[
     return [], checked.turns, trimmed
 
 
-class _Plan:
-    """What the copy leaves out or changes, found in the first pass."""
+class _RangePlan:
+    """What the first pass found in one byte range; lines are numbered from 1 within the range (a worker
+    sends this back, and the parent shifts the numbers)."""
+
+    __slots__ = ("changes", "digests", "dropped", "examples", "lines", "numbers", "trimmed")
 
     def __init__(self) -> None:
         self.lines = 0
@@ -153,6 +157,8 @@ class _Plan:
         self.changes: list[Change] = []
         self.dropped: set[int] = set()
         self.trimmed: dict[int, list[str]] = {}  # kept lines whose contents were trimmed
+        self.digests: array[int] = array("Q")  # checks.example_key of each kept example
+        self.numbers: array[int] = array("Q")  # ... and its line
 
     def drop(self, line: int, issues: list[Issue], trimmed: list[str]) -> None:
         words = []
@@ -163,6 +169,26 @@ class _Plan:
         categories = tuple(dict.fromkeys(c for c, _ in issues))
         self.changes.append(Change(line, "dropped", "; ".join(words), categories))
         self.dropped.add(line)
+
+
+class _Plan:
+    """What the copy leaves out or changes: the ranges' findings in file order, duplicates across them."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.examples = 0
+        self.changes: list[Change] = []
+        self.dropped: set[int] = set()
+        self.trimmed: dict[int, list[str]] = {}
+
+    def add(self, part: _RangePlan, dups: DuplicateFinder) -> None:
+        offset = self.lines
+        self.changes += [c._replace(line=c.line + offset) for c in part.changes]
+        self.dropped.update(line + offset for line in part.dropped)
+        self.trimmed.update((line + offset, messages) for line, messages in part.trimmed.items())
+        dups.add(part.digests, part.numbers, offset)
+        self.lines += part.lines
+        self.examples += part.examples
 
 
 def _lines(path: str) -> Iterator[tuple[int, Line]]:
@@ -178,30 +204,66 @@ def _is_blank(raw: Line) -> bool:
     return isinstance(raw, bytes) and (not raw or raw.isspace())
 
 
-def _plan(source: str, counter: TokenCounter, dups: DuplicateFinder) -> _Plan:
+def _plan_range(path: str, start: int, end: int, counter: TokenCounter) -> _RangePlan:
+    part = _RangePlan()
+    with open(path, "rb") as f:
+        for lines, _block, _carried in iter_blocks(f, start, end, MAX_LINE_BYTES):
+            for raw in lines:
+                part.lines += 1
+                number = part.lines
+                if _is_blank(raw):
+                    part.changes.append(Change(number, "removed", "blank line", ("blank_line",)))
+                    continue
+                part.examples += 1
+                if isinstance(raw, Oversize):
+                    part.drop(number, [("too_long", oversize_message(raw.length, MAX_LINE_BYTES))], [])
+                    continue
+                errors, turns, trimmed = examine(raw, counter)
+                if turns is None:
+                    part.drop(number, errors, trimmed)
+                    continue
+                if trimmed:
+                    part.trimmed[number] = trimmed
+                part.digests.append(int.from_bytes(example_key(turns), "big"))
+                part.numbers.append(number)
+    return part
+
+
+# The counter a worker uses: inherited through fork, or built by _init_worker under spawn.
+_WORKER_COUNTER: TokenCounter | None = None
+
+
+def _init_worker(model: str) -> None:
+    global _WORKER_COUNTER
+    _WORKER_COUNTER = TokenCounter(get_model(model))
+
+
+def _plan_task(task: tuple[str, int, int]) -> _RangePlan:
+    path, start, end = task
+    assert _WORKER_COUNTER is not None  # set by _init_worker in every worker
+    return _plan_range(path, start, end, _WORKER_COUNTER)
+
+
+def _ranges_planned(
+    source: str, ranges: list[tuple[int, int]], counter: TokenCounter, workers: int
+) -> Iterator[_RangePlan]:
+    if workers == 1:
+        for start, end in ranges:
+            yield _plan_range(source, start, end, counter)
+        return
+    global _WORKER_COUNTER
+    _WORKER_COUNTER = counter  # forked workers inherit the loaded tokenizer's pages
+    from ops.data import pool
+
+    tasks = [(source, start, end) for start, end in ranges]
+    yield from pool.in_order(_plan_task, tasks, workers, _init_worker, (counter.model,))
+
+
+def _plan(source: str, counter: TokenCounter, dups: DuplicateFinder, workers: int, range_bytes: int) -> _Plan:
+    ranges = plan_ranges(os.stat(source).st_size, range_bytes)
     plan = _Plan()
-    digests, numbers = array("Q"), array("Q")
-    for number, raw in _lines(source):
-        plan.lines = number
-        if _is_blank(raw):
-            plan.changes.append(Change(number, "removed", "blank line", ("blank_line",)))
-            continue
-        plan.examples += 1
-        if isinstance(raw, Oversize):
-            plan.drop(number, [("too_long", oversize_message(raw.length, MAX_LINE_BYTES))], [])
-            continue
-        errors, turns, trimmed = examine(raw, counter)
-        if turns is None:
-            plan.drop(number, errors, trimmed)
-            continue
-        if trimmed:
-            plan.trimmed[number] = trimmed
-        digests.append(int.from_bytes(example_key(turns), "big"))
-        numbers.append(number)
-        if len(numbers) >= _BATCH:
-            dups.add(digests, numbers, 0)
-            digests, numbers = array("Q"), array("Q")
-    dups.add(digests, numbers, 0)
+    for part in _ranges_planned(source, ranges, counter, max(1, min(workers, len(ranges)))):
+        plan.add(part, dups)
     _, pairs = dups.duplicates(sys.maxsize)
     for line, original in pairs:
         after = " after trimming whitespace" if plan.trimmed.pop(line, None) else ""
@@ -268,13 +330,16 @@ def fix_file(
     *,
     model: str | ModelInfo | None = None,
     force: bool = False,
+    workers: int | None = None,
+    range_bytes: int = RANGE_BYTES,
 ) -> FixResult:
     """Write a cleaned copy of `path` to `out` (see the module) and report every change.
 
     Raises UsageError for bad paths (`out` is `path`, exists without `force`, is a directory, its
     directory is missing or not writable) and a one-line ToolkitError if reading or writing fails;
     nothing is written then. When no valid example is left, nothing is written and the result says so
-    (`written` False)."""
+    (`written` False). `workers` processes examine the file's ranges of `range_bytes` (default: one per
+    CPU available; a file of one range is examined in this process)."""
     source = tidy_path(check_input_file(path))
     info = resolve_model(model)
     target = tidy_path(out)
@@ -283,7 +348,7 @@ def fix_file(
     try:
         before = stamp(source)
         with DuplicateFinder() as dups:
-            plan = _plan(source, counter, dups)
+            plan = _plan(source, counter, dups, workers or default_workers(), range_bytes)
         changes = sorted(plan.changes + _file_changes(source, plan), key=lambda c: c.line)
     except OSError as exc:
         raise file_error(exc, path, "read") from None

@@ -205,15 +205,12 @@ def _scan_all(
         return
     global _WORKER_COUNTER
     _WORKER_COUNTER = counter  # forked workers inherit the loaded tokenizer's pages
-    import multiprocessing  # only when there are workers to start: it costs ~10 ms to import
+    from ops.data import pool
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
     # Forked workers share this process's hash secret, so Python's cheap hash() is comparable.
-    stable = stable or method != "fork"
+    stable = stable or not pool.forks()
     tasks = [(path, start, end, cap, stable, secrets) for start, end in ranges]
-    with context.Pool(workers, initializer=_init_worker, initargs=(model, counter is not None)) as pool:
-        yield from pool.imap(_scan_task, tasks)
+    yield from pool.in_order(_scan_task, tasks, workers, _init_worker, (model, counter is not None))
 
 
 class _Merged:

@@ -6,7 +6,7 @@ import click
 
 from core.errors import DataError
 from ops.app import App
-from ops.cli.data.common import IN, force_option, model_option
+from ops.cli.data.common import IN, force_option, model_option, positive, workers_option
 from ops.cli.options import global_options, out, pass_app
 from ops.text import key_values, table
 
@@ -16,9 +16,10 @@ from ops.text import key_values, table
 @click.option("--out", "out_file", required=True, help="File for the cleaned copy (not FILE itself).")
 @force_option("the --out file")
 @model_option
+@workers_option
 @global_options
 @pass_app
-def fix(app: App, file: str, out_file: str, force: bool, model: str | None) -> None:
+def fix(app: App, file: str, out_file: str, force: bool, model: str | None, workers: int | None) -> None:
     """Write a cleaned copy of FILE to --out, and report every change with its line and reason.
 
     \b
@@ -34,7 +35,8 @@ def fix(app: App, file: str, out_file: str, force: bool, model: str | None) -> N
     """
     from ops.data.fix import fix_file
 
-    result = fix_file(file, out_file, model=model, force=force)
+    positive(workers, "--workers")
+    result = fix_file(file, out_file, model=model, force=force, workers=workers)
     counts = result.counts()
     rows = {
         "file": f"{result.source} ({result.lines:,} lines, {result.examples:,} examples)",

@@ -147,6 +147,10 @@ def test_validate_structure_only_json(workdir: Path) -> None:
             "Error: --workers must be at least 1, got 0\n",
         ),
         (
+            ["data", "fix", "valid.jsonl", "--out", "clean.jsonl", "--workers", "0"],
+            "Error: --workers must be at least 1, got 0\n",
+        ),
+        (
             ["data", "overlap", "valid.jsonl", "valid.jsonl", "--max-listed", "0"],
             "Error: --max-listed must be at least 1, got 0\n",
         ),

@@ -342,3 +342,38 @@ def test_generated_files_fix_to_a_copy_that_validates(picks: list[int], crlf: bo
         again = fix_file(target, Path(tmp) / "again.jsonl")
         assert again.changes == []
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fixed(source: Path, target: Path, **options: object) -> tuple[object, bytes | None]:
+    result = fix_file(source, target, force=True, **options)  # type: ignore[arg-type]
+    copy = target.read_bytes() if result.written else None
+    return result._replace(out=""), copy
+
+
+def test_ranges_in_workers_fix_as_one_pass_does(workdir: Path) -> None:
+    # the dirty file five times over: duplicates, drops and trims land in ranges far from their originals
+    source = workdir / "five.jsonl"
+    source.write_bytes((b"\n".join(DIRTY) + b"\n") * 5)
+    whole = _fixed(source, workdir / "whole.jsonl", workers=1)
+    for workers, range_bytes in ((2, 200), (2, 4096), (1, 333)):
+        assert _fixed(source, workdir / "ranged.jsonl", workers=workers, range_bytes=range_bytes) == whole
+    result = whole[0]
+    assert isinstance(result, fix_module.FixResult)
+    assert result.kept == 15  # the first copy's lines 1, 5, 8 (fits the default model) and 11-22
+    of_line_1 = [c.line for c in result.changes if c.reason.split(" after")[0].endswith("as line 1")]
+    assert of_line_1 == [4, 7] + [n + 23 * k for k in range(1, 5) for n in (1, 4, 7)]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    picks=st.lists(st.integers(min_value=0, max_value=len(POOL) + 11), min_size=1, max_size=120),
+    range_bytes=st.integers(min_value=1, max_value=2048),
+)
+def test_generated_files_fix_the_same_in_ranges(picks: list[int], range_bytes: int) -> None:
+    lines = [POOL[p].encode() if p < len(POOL) else ex(p).encode() for p in picks]
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.jsonl"
+        source.write_bytes(b"\n".join(lines) + b"\n")
+        whole = _fixed(source, Path(tmp) / "whole.jsonl", workers=1)
+        ranged = _fixed(source, Path(tmp) / "ranged.jsonl", workers=2, range_bytes=range_bytes)
+        assert ranged == whole
