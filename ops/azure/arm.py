@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.errors import AzureError, ToolkitError
-from ops.azure.errors import TransientError
+from core.errors import AzureError, ConflictError, ToolkitError
+from ops.azure.errors import Refused
 
 if TYPE_CHECKING:
     from ops.azure.transport import Transport
@@ -64,28 +64,32 @@ class ArmAdapter:
         find: Callable[[], T | None],
         same: Callable[[T], bool] = lambda _: True,
     ) -> T:
-        """PUT a resource whose name says what it is, and read the answer; if the PUT is refused, the
-        resource it names when `find` shows it there and `same` accepts it.
+        """PUT a resource whose name says what it is, and read the answer; if the service refuses the PUT,
+        the resource it names when `find` shows it there and `same` accepts it.
 
         A PUT whose answer was lost (a reset, a timeout) is sent again by the retry policy, and the
         service may refuse the repeat although the first one worked: it compares a repeated job PUT with
         the job it stored and answers 400 "A job with this name already exists" when it sees a change
         (MicrosoftDocs/azure-docs issue 122250; azure-sdk-for-python PR 47389). A resource under the
         same deterministic name, holding the same content, is the one this call made (or an earlier
-        call with the same inputs), so it is the answer. Otherwise the refusal stands. A call that ran out
-        of retries (throttled, unavailable) is no refusal: it fails at once, and running the command again
-        finds what it made."""
+        call with the same inputs), so it is the answer. Otherwise the refusal stands.
+
+        Only a refusal (400-class, 409) leads to the look-up. A call that got no usable answer (out of
+        retries, TLS, access denied) fails at once, and the same command run again finds what it made.
+        If the look-up itself fails, the refusal is raised with a hint saying so."""
         try:
             response = self.transport.send(
                 self.client, "PUT", self.url(path), what=what, json=body, ok=(200, 201)
             )
-        except TransientError:
-            raise
-        except AzureError as refused:
+        except (Refused, ConflictError) as refused:
             try:
                 existing = find()
-            except ToolkitError:
-                existing = None
+            except ToolkitError as unread:
+                raise type(refused)(
+                    str(refused),
+                    hint=f"an earlier attempt of this call may have made it, but reading it back failed "
+                    f"({unread}); the same command run again finds it if so",
+                ) from None
             if existing is None or not same(existing):
                 raise refused from None
             return existing

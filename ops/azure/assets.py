@@ -8,6 +8,7 @@ whatever form the service answers (ops/azure/uris.py).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.errors import NotFoundError
@@ -92,15 +93,23 @@ class Assets(ArmAdapter):
         return found
 
     def register_data(
-        self, name: str, version: str, uri: str, *, description: str, tags: dict[str, str]
+        self,
+        name: str,
+        version: str,
+        uri: str,
+        *,
+        description: str,
+        tags: dict[str, str],
+        same: Callable[[DataAssetInfo], bool] | None = None,
     ) -> DataAssetInfo:
-        """PUT a uri_file data version. Its version is a digest of the file, so if the PUT is refused
-        while a version of that name points at the same blob (the long URI form the service writes
-        counts), that version is this upload's (ArmAdapter.create)."""
+        """PUT a uri_file data version. If the service refuses the PUT while a version of that name is
+        there and `same` accepts it (default: it points at the same blob, in whichever URI form the
+        service wrote), that version is the answer (ArmAdapter.create)."""
         body = data_version_body(uri, description=description, tags={**tags, TOOL_TAG: "1"})
         return self.create(
             self._data(name, version), f"registering data asset {name}:{version}", body, data_info,
-            find=lambda: self.find_data(name, version), same=lambda found: same_blob(found.uri, uri),
+            find=lambda: self.find_data(name, version),
+            same=same or (lambda found: same_blob(found.uri, uri)),
         )  # fmt: skip
 
     def delete_data(self, name: str, version: str) -> bool:

@@ -20,6 +20,10 @@ ROLE_HINT = (
 TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 
 
+class Refused(AzureError):
+    """The service answered and refused the request itself (a 4xx other than 401, 403, 404 and 409)."""
+
+
 class TransientError(AzureError):
     """A throttled or transient answer (429/5xx) that outlasted the retries; when to come back."""
 
@@ -64,6 +68,8 @@ def service_error(response: Any, what: str) -> ToolkitError:
         return ConflictError(message)
     if status in TRANSIENT:
         return TransientError(message, _retry_after(response))
+    if 400 <= status < 500:
+        return Refused(message)
     return AzureError(message)
 
 

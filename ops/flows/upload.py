@@ -119,9 +119,14 @@ def register_file(
     report = check_data(app, path, model, validation=validation, allow_secrets=allow_secrets)
     sha = file_sha256(path)
     version = data_version(sha)
+
+    def same(found: DataAssetInfo) -> bool:
+        """A version of this name holds these bytes (its sha256 tag; one without the tag is trusted)."""
+        return found.tags.get("sha256", sha) == sha
+
     existing = app.assets.find_data(asset_name, version)
     if existing is not None:
-        if existing.tags.get("sha256", sha) != sha:
+        if not same(existing):
             raise UsageError(
                 f"data asset {asset_name}:{version} exists with different content",
                 hint="pass --name with another asset name",
@@ -139,5 +144,6 @@ def register_file(
         short_uri(store.name, blob_path),
         description=f"{source_name or path.name} registered by foundry-ops (sha256 {sha})",
         tags=tags,
+        same=same,
     )
     return Uploaded(asset, True)

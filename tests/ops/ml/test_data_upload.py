@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.emulator.server import Emulator
 from tests.emulator.stack import EmulatedStack
 from tests.ops.ml.helpers import blobs_in_default_container, invoke, write_jsonl
 
@@ -101,7 +102,15 @@ def test_a_refused_repeat_of_a_registration_that_worked_answers_with_the_version
     assert run.json()["path"].endswith(f"/paths/foundry-ops/data/{run.json()['sha256']}/t.jsonl")
 
 
-def test_a_refused_registration_stands_when_the_version_points_elsewhere(
+def _refuse_the_next_registration(emulator: Emulator, first: dict[str, str]) -> None:
+    """The version is missed by the look-up before the upload (as when another upload makes it just then),
+    and the PUT is refused."""
+    emulator.faults.add("status", method="GET", path=f"/versions/{first['version']}$", status=404, count=1)
+    refusal = {"error": {"code": "UserError", "message": "The version already exists."}}
+    emulator.faults.add("replay", method="PUT", path="/data/.+/versions/", status=409, body=refusal, count=1)
+
+
+def test_a_refused_registration_stands_when_the_version_holds_other_bytes(
     emulated_stack: EmulatedStack, tmp_path: Path
 ) -> None:
     emulator = emulated_stack.emulator
@@ -109,14 +118,28 @@ def test_a_refused_registration_stands_when_the_version_points_elsewhere(
     first = invoke("data", "upload", str(train), "-o", "json").json()
     ws = emulator.scenario.project_name.lower()
     view = emulator.world.data[(ws, first["name"])]["versions"][first["version"]]
-    view["properties"]["dataUri"] = view["properties"]["dataUri"].replace("/t.jsonl", "/other.jsonl")
-    emulator.faults.add("status", method="GET", path=f"/versions/{first['version']}$", status=404, count=1)
-    refusal = {"error": {"code": "UserError", "message": "The version already exists."}}
-    emulator.faults.add("replay", method="PUT", path="/data/.+/versions/", status=409, body=refusal, count=1)
+    view["properties"]["tags"]["sha256"] = "0" * 64
+    _refuse_the_next_registration(emulator, first)
     run = invoke("data", "upload", str(train), "--name", first["name"], "-o", "json")
     assert run.code == 1, run
     errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and errors[0].endswith("UserError: The version already exists."), run.err
+
+
+def test_a_refused_registration_of_the_same_bytes_from_another_file_answers_with_the_version(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    # Same bytes, so the same version, uploaded from another file name: the blobs differ, the content does not.
+    emulator = emulated_stack.emulator
+    train = write_jsonl(tmp_path / "t.jsonl")
+    first = invoke("data", "upload", str(train), "-o", "json").json()
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(train.read_bytes())
+    _refuse_the_next_registration(emulator, first)
+    run = invoke("data", "upload", str(copy), "--name", first["name"], "-o", "json")
+    assert run.code == 0, run
+    assert run.json()["version"] == first["version"] and run.json()["path"] == first["path"]
+    assert emulator.world.created["data_versions"] == 1
 
 
 def _with_a_key(path: Path, line: int) -> Path:

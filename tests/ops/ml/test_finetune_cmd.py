@@ -275,6 +275,23 @@ def test_a_refused_submit_stands_when_no_job_was_made(
     assert emulator.world.created["jobs"] == 0
 
 
+def test_a_refusal_whose_look_up_fails_says_so(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    # the answer lost, the repeat refused, and reading the job back throttled past the retry budget
+    emulator = emulated_stack.emulator
+    emulator.faults.add("reset_after", method="PUT", path="/jobs/", count=1)
+    _refuse_the_next_job_put(emulator)
+    emulator.faults.add("status", method="GET", path="/jobs/ft-", status=503, count=-1, skip=1)
+    train, valid = assets
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid)
+    assert run.code == 1, run
+    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "UserError: A job with this name already exists." in errors[0]
+    assert "reading it back failed" in errors[0] and "the same command run again finds it" in errors[0]
+    assert emulator.world.created["jobs"] == 1
+
+
 def test_a_submit_out_of_retries_is_no_refusal_and_reads_nothing_more(
     emulated_stack: EmulatedStack, assets: tuple[str, str]
 ) -> None:
@@ -298,7 +315,8 @@ def test_a_refused_submit_stands_when_the_job_there_trains_something_else(
     name = first.json()["name"]
     ws = emulator.scenario.project_name.lower()
     job = emulator.world.jobs[(ws, name)]
-    job["view"]["properties"]["fineTuningDetails"]["hyperParameters"] = {"learning_rate": "0.5"}
+    training = job["view"]["properties"]["fineTuningDetails"]["trainingData"]
+    training["uri"] = training["uri"].replace("/data/train/versions/", "/data/other/versions/")
     emulator.faults.add("status", method="GET", path=f"/jobs/{name}$", status=404, count=1)  # not found first
     _refuse_the_next_job_put(emulator)
     run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid)
