@@ -6,7 +6,7 @@ import pytest
 
 from core.cloud import resolve_cloud
 from core.errors import AuthError, ConflictError, NotFoundError, UsageError
-from ops.azure.errors import TransientError, service_error
+from ops.azure.errors import Refused, TransientError, service_error
 
 
 class _Response:
@@ -34,12 +34,20 @@ def test_service_error_is_code_and_message_on_one_line() -> None:
         (404, NotFoundError),
         (401, AuthError),
         (409, ConflictError),
+        (400, Refused),
+        (422, Refused),
         (429, TransientError),
         (503, TransientError),
     ],
 )
 def test_statuses_map_to_domain_errors(status: int, kind: type) -> None:
     assert isinstance(service_error(_Response(status, "{}"), "x"), kind)
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 409, 429, 500, 501, 503])
+def test_only_a_4xx_refusal_is_refused(status: int) -> None:
+    # ArmAdapter.create looks a resource up only after a refusal (and a 409); access denied is no refusal
+    assert not isinstance(service_error(_Response(status, "{}"), "x"), Refused)
 
 
 def test_a_throttled_answer_says_when_to_come_back() -> None:
@@ -77,7 +85,7 @@ def test_an_untrusted_certificate_is_a_tls_failure_with_its_complaint() -> None:
         "(_ssl.c:1006)')))"
     )
     error = unreachable("reading x", exc, "https://arm.example/sub")
-    assert not isinstance(error, TransientError)
+    assert not isinstance(error, (TransientError, Refused))  # fails at once, and leads to no look-up
     assert str(error) == (
         "reading x: TLS failed talking to arm.example "
         "(certificate verify failed: unable to get local issuer certificate)"
