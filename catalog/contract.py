@@ -26,6 +26,9 @@ OUTPUT_KEYS: dict[str, str] = {
     "finetune_identity_id": "ARM id of the user-assigned identity fine-tuning runs as",
     "finetune_identity_client_id": "client id of that identity",
     "compute_name": "AmlCompute cluster for managed-compute fine-tuning ('' when none)",
+    "stack": "Pulumi stack the outputs belong to (a --stack naming another one is refused)",
 }
 
 OPTIONAL_EMPTY_KEYS = frozenset({"compute_name"})
+# Keys added to version 1 later: read when present; outputs saved before they existed lack them.
+ADDED_KEYS = frozenset({"stack"})

@@ -93,11 +93,19 @@ class App:
 
     @cached_property
     def outputs(self) -> StackOutputs:
-        from core.errors import OutputsError
+        from core.errors import OutputsError, UsageError
         from ops.outputs import load_outputs_file, load_stack_outputs
 
         if self.outputs_file is not None:
-            return load_outputs_file(self.outputs_file)
+            outputs = load_outputs_file(self.outputs_file)
+            if self.stack and outputs.stack and outputs.stack != self.stack:
+                raise UsageError(
+                    f"{self.outputs_file} holds the outputs of stack {outputs.stack!r}, and the stack given is "
+                    f"{self.stack!r}; nothing was done",
+                    hint="give the outputs of the stack you mean (--outputs / FOUNDRY_OUTPUTS), or that "
+                    "stack (--stack / FOUNDRY_STACK); `env | grep FOUNDRY_` shows what the environment sets",
+                )
+            return outputs
         if self.stack:
             return load_stack_outputs(self.stack)
         raise OutputsError(

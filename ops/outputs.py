@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from catalog.contract import OPTIONAL_EMPTY_KEYS, OUTPUT_KEYS, OUTPUTS_SCHEMA_VERSION
+from catalog.contract import ADDED_KEYS, OPTIONAL_EMPTY_KEYS, OUTPUT_KEYS, OUTPUTS_SCHEMA_VERSION
 from core.errors import OutputsError
 
 
@@ -36,6 +36,7 @@ class StackOutputs:
     finetune_identity_id: str
     finetune_identity_client_id: str
     compute_name: str
+    stack: str | None = None  # absent from outputs saved before the key was added
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str) -> StackOutputs:
@@ -51,7 +52,7 @@ class StackOutputs:
                 f"{source}: outputs_schema_version {version!r} is not supported "
                 f"(this foundry-ops reads version {OUTPUTS_SCHEMA_VERSION})"
             )
-        missing = [k for k in OUTPUT_KEYS if k not in data]
+        missing = [k for k in OUTPUT_KEYS if k not in data and k not in ADDED_KEYS]
         empty = [
             k for k in OUTPUT_KEYS if k in data and k not in OPTIONAL_EMPTY_KEYS and data[k] in ("", None)
         ]
@@ -62,7 +63,7 @@ class StackOutputs:
             if empty:
                 parts.append(f"empty keys: {', '.join(empty)}")
             raise OutputsError(f"{source}: incomplete stack outputs ({'; '.join(parts)})")
-        values = {f.name: data[f.name] for f in fields(cls)}
+        values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(cls)}
         values["compute_name"] = values["compute_name"] or ""
         return cls(**values)
 

@@ -193,6 +193,7 @@ class FoundryEnvironment(pulumi.ComponentResource):
             "finetune_identity_id": self.identity.id,
             "finetune_identity_client_id": self.identity.client_id,
             "compute_name": self.compute.name if self.compute is not None else "",
+            "stack": args.stack,
         }
         if set(self.outputs) != set(OUTPUT_KEYS):  # the contract module is the single source of keys
             raise ValueError(

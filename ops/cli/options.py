@@ -192,16 +192,18 @@ def wait_option(default: bool, what: str) -> Callable[[F], F]:
 
 def model_option(default: str | None = None, required: bool = False) -> Callable[[F], F]:
     """`--model/-m NAME`: a catalog model, spelt the same on every command."""
+    # No `default=None` when there is none: Click 8.5 takes an explicit None for a given value, and a
+    # required option with one is never missing (tests/core/test_cli_edge.py checks every command).
+    given: dict[str, Any] = {"default": default, "show_default": True} if default is not None else {}
     return cast(
         Callable[[F], F],
         click.option(
             "--model",
             "-m",
             "model",
-            default=default,
             required=required,
-            show_default=default is not None,
             help="Catalog model, e.g. Phi-4-mini-instruct (`foundry-ops models list`).",
+            **given,
         ),
     )
 

@@ -1,5 +1,6 @@
 import json
 
+import click
 from click.testing import CliRunner
 
 from core.errors import EXIT_CODES
@@ -117,3 +118,38 @@ def test_terminal_width_without_columns_comes_from_the_terminal(monkeypatch) -> 
     assert Output.width() == 80
     monkeypatch.setattr("ops.cli.output.stdout_is_terminal", lambda: False)
     assert Output.width() is None
+
+
+def _every_command() -> list[tuple[str, click.Command]]:
+    found: list[tuple[str, click.Command]] = []
+
+    def walk(command: click.Command, path: str) -> None:
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None, name
+                walk(sub, f"{path} {name}".strip())
+
+    walk(cli, "")
+    return found
+
+
+def test_every_required_option_is_missing_when_not_given() -> None:
+    """Click 8.5 takes an explicit `default=None` for a given value: a required option declared with one is
+    never reported missing, and the command runs on with None (`finetune submit` without --model did)."""
+    checked = []
+    for path, command in _every_command():
+        ctx = click.Context(command)
+        for param in command.params:
+            if isinstance(param, click.Option) and param.required:
+                assert param.value_is_missing(param.get_default(ctx)), f"{path} {param.opts[0]}"
+                checked.append(f"{path} {param.opts[0]}")
+    assert "finetune submit --model" in checked and len(checked) >= 8
+
+
+def test_finetune_submit_without_a_model_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["finetune", "submit", "--train", "train.jsonl"])
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: Missing option '--model' / '-m'.\n")

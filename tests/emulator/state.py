@@ -67,6 +67,7 @@ CONTRIBUTOR_NOT_ACTIONS = [
 class Scenario:
     """Names and identities of the emulated stack (what `pulumi up` would have produced)."""
 
+    stack: str = "dev"
     subscription_id: str = "6f3c2a1e-0b7d-4c59-9e1a-2d4f8b7c3a10"
     tenant_id: str = "72f988bf-86f1-41af-91ab-2d7cd011db47"
     resource_group: str = "rg-foundry-dev"
@@ -121,6 +122,7 @@ class Scenario:
             "finetune_identity_id": self.identity_id,
             "finetune_identity_client_id": stable_guid("client", self.identity_name),
             "compute_name": self.compute_name,
+            "stack": self.stack,
         }
 
 

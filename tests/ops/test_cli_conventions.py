@@ -53,6 +53,30 @@ def test_outputs_given_after_the_command_wins_over_the_environment(
     assert run.code == 4 and "proj-elsewhere" in run.err
 
 
+def test_a_stack_that_is_not_the_outputs_stack_is_refused_before_anything_is_done(
+    emulated_stack: EmulatedStack,
+) -> None:
+    # FOUNDRY_OUTPUTS (set by the emulated stack) holds stack dev's outputs; the user types another stack
+    deploy_endpoint(emulated_stack.emulator, "bot", tags={"foundry-ops": "1"})
+    run = invoke("--stack", "prod", "teardown", "--yes")
+    assert run.code == 2, run
+    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1
+    assert "holds the outputs of stack 'dev', and the stack given is 'prod'; nothing was done" in errors[0]
+    assert emulated_stack.emulator.count("DELETE", "/serverlessEndpoints/") == 0
+    assert invoke("--stack", "dev", "deploy", "list", "-o", "json").code == 0
+
+
+def test_outputs_saved_without_their_stack_are_read_as_before(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    older = tmp_path / "older.json"
+    saved = {k: v for k, v in emulated_stack.emulator.outputs().items() if k != "stack"}
+    older.write_text(json.dumps(saved), encoding="utf-8")
+    run = invoke("--stack", "prod", "deploy", "list", "--outputs", str(older), "-o", "json")
+    assert run.code == 0, run
+
+
 def test_misspelt_names_get_a_suggestion(emulated_stack: EmulatedStack, tmp_path: Path) -> None:
     deploy_endpoint(emulated_stack.emulator, "support-bot")
     endpoint = invoke("deploy", "show", "suport-bot")
