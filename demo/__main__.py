@@ -11,6 +11,7 @@ status, reaped past its ttl, and torn down. A few cloud faults are injected on t
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -49,7 +50,7 @@ def cli_path() -> str:
 
 def run(step: Step, exe: str, env: dict[str, str]) -> None:
     print(f"\n{BOLD}== {step.title}{RESET}")
-    print(f"{DIM}$ foundry-ops {' '.join(step.args)}{RESET}")
+    print(f"{DIM}$ foundry-ops {shlex.join(step.args)}{RESET}")  # as a shell would need it pasted
     started = time.monotonic()
     # stderr (progress) and stdout (the result) merged, so they read in the order they happened
     proc = subprocess.run(

@@ -61,15 +61,25 @@ def _render(app: App, state: flow.RunState) -> None:
 def plan(app: App, file: Path) -> None:
     """Show each step of FILE's run as done, to do, changed, running or failed; changes nothing.
 
-    State is read from Azure (names and tags), never from a local file.
+    State is read from Azure (names and tags), never from a local file. Exit 1 when the run's data does
+    not validate (applying it would fail), after the plan is shown.
 
     \b
     Example:
       foundry-ops --stack dev run plan runs/support-bot.yaml
     """
+    from core.errors import DataError
+    from ops.flows import runs as flow
+
     run_file = _load(file)
     state = _assess(app, run_file)
     _render(app, state)
+    invalid = next((s for s in state.steps if s.name == "validate" and s.state == flow.FAILED), None)
+    if invalid is not None:  # applying it would fail: the plan's check fails too (exit 1), after the plan
+        raise DataError(
+            f"run {run_file.name}: its data does not validate, so nothing can be applied: {invalid.detail}",
+            hint="`foundry-ops data validate FILE` lists every problem with its line",
+        )
     app.report.progress(f"{state.changes} step(s) to apply" if state.changes else "nothing to apply")
 
 

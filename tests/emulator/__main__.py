@@ -7,7 +7,9 @@ prints the variables, and serves until interrupted (Ctrl-C / SIGTERM).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import shutil
 import signal
 import sys
 import tempfile
@@ -26,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-azurite", action="store_true", help="do not start Azurite")
     args = parser.parse_args(argv)
+    if args.env_file:  # an old file must not pass for this run's: it appears, whole, once all is up
+        args.env_file.unlink(missing_ok=True)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="foundry-emulator-"))
     try:
         stack = EmulatedStack(workdir, blob=not args.no_azurite).start()
@@ -37,15 +41,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         lines = [f"export {k}={shlex.quote(v)}" for k, v in stack.env().items()]
         if args.env_file:
-            args.env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            partial = args.env_file.with_name(args.env_file.name + ".partial")
+            partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            partial.replace(args.env_file)
         print("\n".join(lines), flush=True)
-        print(f"# emulator on {stack.emulator.base_url}; Ctrl-C to stop", file=sys.stderr, flush=True)
+        print(
+            f"# emulator on {stack.emulator.base_url}; stop it with Ctrl-C or kill {os.getpid()}",
+            file=sys.stderr,
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
         stack.stop()
+        if args.env_file:
+            args.env_file.unlink(missing_ok=True)  # its endpoints and login are gone with the emulator
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

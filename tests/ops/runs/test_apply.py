@@ -95,6 +95,21 @@ def test_plan_changes_nothing_and_apply_does_everything_once(
     assert {"name", "steps", "job", "endpoint", "metrics"} <= set(status_run.json())
 
 
+def test_a_plan_whose_data_does_not_validate_shows_the_plan_and_exits_1(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path)
+    train = tmp_path / "train.jsonl"
+    train.write_text(train.read_text(encoding="utf-8") + "{broken\n", encoding="utf-8")
+    plan = cli(clock, "run", "plan", str(path), "-o", "json")
+    assert plan.code == 1, plan
+    assert states(plan)["validate"] == "failed" and states(plan)["fine-tune"] == "blocked"
+    errors = [line for line in plan.err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "its data does not validate, so nothing can be applied" in errors[0]
+    assert "nothing to apply" not in plan.err
+    assert created(emulated_stack) == {"jobs": 0, "endpoints": 0, "data_versions": 0}
+
+
 def test_plan_only_reads_so_the_reader_role_is_enough(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
