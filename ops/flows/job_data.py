@@ -31,6 +31,9 @@ def resolve_data(
     """Data asset references for training and validation, uploading local files as needed; a data
     asset is checked against the model before any job exists."""
     train_path = Path(train)
+    missing = _not_a_file(train)
+    if missing is not None:  # said first: it, not the missing validation data, is what is wrong
+        raise missing
     if validation_fraction is not None and not train_path.is_file():
         raise UsageError("--validation-fraction needs --train to be a local file")
     if train_path.is_file() and validation is None:
@@ -49,7 +52,11 @@ def split_and_upload(
     app: App, train: Path, fraction: float, info: ModelInfo, allow_secrets: bool
 ) -> tuple[str, str]:
     from ops.data.split import split_file
+    from ops.flows.upload import check_data
 
+    # Checked whole first, so that errors, credentials and warnings name the user's file and its lines,
+    # not a part's in a temporary directory; the parts are then validated quietly, for their profiles.
+    check_data(app, train, info.name, allow_secrets=allow_secrets)
     with tempfile.TemporaryDirectory(prefix="foundry-split-") as tmp:
         result = split_file(train, validation_fraction=fraction, seed=0, out_dir=tmp, model=info.name)
         enough_to_train(train, result.train.examples, result.validation.examples)
@@ -62,6 +69,7 @@ def split_and_upload(
             uploaded = register_file(
                 app, Path(part.path), f"{base}-{suffix}", model=info.name, validation=validation,
                 allow_secrets=allow_secrets, source_name=f"{train.name} ({suffix} part)",
+                part_of_checked=True,
             )  # fmt: skip
             parts.append(uploaded.asset.ref)
     return parts[0], parts[1]
@@ -92,8 +100,9 @@ def asset_or_file(
         return register_file(
             app, path, model=info.name, validation=validation, allow_secrets=allow_secrets
         ).asset.ref
-    if path.suffix.lower() in (".jsonl", ".json") or "/" in value or "\\" in value:
-        raise UsageError(f"{value}: no such file")
+    missing = _not_a_file(value)
+    if missing is not None:
+        raise missing
     ref = value.removeprefix("azureml:")
     name, sep, version = ref.partition(":")
     if not sep or not name or not version:
@@ -103,6 +112,18 @@ def asset_or_file(
         raise NotFoundError(f"data asset {name}:{version} not found in the project")
     check_asset(app, asset, info)
     return asset.ref
+
+
+def _not_a_file(value: str) -> UsageError | None:
+    """The error for a value that names a local path but no file; None for a file or a NAME:VERSION."""
+    path = Path(value)
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return UsageError(f"{value}: is a directory; give a JSONL file")
+    if path.suffix.lower() in (".jsonl", ".json") or "/" in value or "\\" in value:
+        return UsageError(f"{value}: no such file")
+    return None
 
 
 def check_asset(app: App, asset: DataAssetInfo, info: ModelInfo) -> None:

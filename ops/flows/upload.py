@@ -43,9 +43,11 @@ def check_data(
     validation: bool = False,
     allow_secrets: bool = False,
     label: str | None = None,
+    quiet: bool = False,
 ) -> ValidationReport:
-    """The gates every upload passes: errors refuse, credentials refuse unless allowed, warnings are said.
-    `label` names the data in messages when `path` is a temporary copy (a data asset read back)."""
+    """The gates every upload passes: errors refuse, credentials refuse unless allowed, warnings are said
+    (not when `quiet`: the file is a part of one already checked and said). `label` names the data in
+    messages when `path` is a temporary copy (a data asset read back)."""
     from ops.data.validate import validate_file
 
     report = validate_file(path, model)
@@ -57,12 +59,13 @@ def check_data(
         where = ""
         if first is not None:
             where = f"; first at line {first.line}: {first.message}" if first.line else f"; {first.message}"
-        raise DataError(
-            f"{name}: invalid training data for {report.model} ({counts}){where}",
-            hint=f"run `foundry-ops data validate {path}` for the full report, or `foundry-ops data fix`"
-            if label is None
-            else f"it was uploaded for another model; upload a file that suits {report.model}",
-        )
+        if label is not None:
+            hint = f"it was uploaded for another model; upload a file that suits {report.model}"
+        elif set(blocking) == {"too_few_examples"}:  # nothing `data fix` could mend
+            hint = "add examples"
+        else:
+            hint = f"run `foundry-ops data validate {path}` for the full report, or `foundry-ops data fix`"
+        raise DataError(f"{name}: invalid training data for {report.model} ({counts}){where}", hint=hint)
     secrets = [i for i in report.warnings if i.category == "secret"]
     if secrets and not allow_secrets:
         first = secrets[0]
@@ -74,7 +77,8 @@ def check_data(
             hint="remove credentials from training data (a fine-tuned model can repeat them), "
             "or pass --allow-secrets if they are not real",
         )
-    _say_warnings(app, name, report, allow_secrets)
+    if not quiet:
+        _say_warnings(app, name, report, allow_secrets)
     return report
 
 
@@ -109,14 +113,19 @@ def register_file(
     validation: bool = False,
     allow_secrets: bool = False,
     source_name: str | None = None,
+    part_of_checked: bool = False,
 ) -> Uploaded:
-    """Validate and register `path` (see module doc); the same bytes again find the existing version."""
+    """Validate and register `path` (see module doc); the same bytes again find the existing version.
+    `part_of_checked`: `path` is a part of `source_name`, which was checked (and its warnings said, in
+    its own lines) before it was split; the part is validated for its own profile only."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     asset_name = name or data_name(path)
     if not asset_name.replace("-", "").replace("_", "").isalnum() or len(asset_name) > 255:
         raise UsageError(f"data asset name {asset_name!r} is not valid: use {NAME_RULE}")
-    report = check_data(app, path, model, validation=validation, allow_secrets=allow_secrets)
+    report = check_data(
+        app, path, model, validation=validation, allow_secrets=allow_secrets, quiet=part_of_checked
+    )
     sha = file_sha256(path)
     version = data_version(sha)
 

@@ -159,6 +159,36 @@ def test_missing_asset_and_conflicting_options(azure_emulator: Emulator, emulato
     assert run.code == 2 and "no validation data" in run.err
 
 
+@pytest.mark.parametrize("validation", [None, "valid:1"])
+def test_a_train_path_that_is_no_file_is_said_as_such(
+    azure_emulator: Emulator, emulator_env: Any, tmp_path: Path, validation: str | None
+) -> None:
+    more = ["--validation", validation] if validation else []
+    for train, said in (
+        (str(tmp_path / "missing.jsonl"), "missing.jsonl: no such file"),
+        (str(tmp_path), f"{tmp_path}: is a directory; give a JSONL file"),
+    ):
+        run = invoke("finetune", "submit", "--model", PHI4, "--train", train, *more)
+        assert run.code == 2, run
+        errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and errors[0].endswith(said), run.err
+
+
+def test_a_file_split_for_submit_is_checked_whole_and_named_in_errors(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    train = write_jsonl(tmp_path / "support.jsonl", 20)
+    rows = train.read_text(encoding="utf-8").splitlines()
+    rows[5] = rows[5].replace("and save.", "and save with key AKIA" + "Z7XQ4J2M8N3P5R6T.")
+    train.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", str(train))
+    assert run.code == 1, run
+    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {train}: line 6 "), run.err
+    assert "foundry-split-" not in run.err
+    assert emulated_stack.emulator.world.created["data_versions"] == 0
+
+
 def test_failed_job_exits_3_with_the_service_message(
     emulated_stack: EmulatedStack, assets: tuple[str, str]
 ) -> None:
