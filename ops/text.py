@@ -40,7 +40,8 @@ def table(
     """A plain left-aligned text table; empty string when there are no rows.
 
     With `width`, the widest columns are narrowed (never below MIN_COLUMN) and their cells cut with `…`
-    until every line fits.
+    until every line fits. The first column is never cut: it names the row (a model, a job, an endpoint),
+    and the name is what the next command takes; when the rest cannot give way, the terminal wraps.
     """
     if not rows:
         return ""
@@ -59,8 +60,8 @@ def table(
 def _fit(widths: list[int], total: int) -> list[int]:
     widths = list(widths)
     gaps = 2 * (len(widths) - 1)
-    while sum(widths) + gaps > total:
-        i = max(range(len(widths)), key=lambda k: widths[k])
+    while sum(widths) + gaps > total and len(widths) > 1:
+        i = max(range(1, len(widths)), key=lambda k: widths[k])
         if widths[i] <= MIN_COLUMN:
             break  # cannot narrow further: let the terminal wrap
         widths[i] = max(MIN_COLUMN, widths[i] - (sum(widths) + gaps - total))

@@ -10,7 +10,6 @@ from core.errors import EXIT_FAILURE, UsageError
 from ops.app import App
 from ops.cli.options import chat_file_option, concurrency_option, global_options, out, pass_app
 from ops.limits import MAX_INFERENCE_CONCURRENCY
-from ops.text import cut
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -80,8 +79,8 @@ def test(
         out(app).result(data, text=text)
     else:
         table = [
-            {"#": r["index"], "status": r["status"].upper(), "prompt": cut(" ".join(r["prompt"].split()), 60),
-             "answer": cut(" ".join((r["answer"] or r["message"] or "").split()), 60)}
+            {"#": r["index"], "status": r["status"].upper(), "prompt": " ".join(r["prompt"].split()),
+             "answer": " ".join((r["answer"] or r["message"] or "").split())}
             for r in rows
         ]  # fmt: skip
         out(app).result(data, rows=table, columns=["#", "status", "prompt", "answer"])

@@ -63,14 +63,29 @@ def test_json_helper_is_stable() -> None:
 
 
 def test_tables_fit_a_terminal_and_are_whole_in_a_pipe(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setenv("COLUMNS", "80")
     piped = CliRunner().invoke(cli, ["models", "list"])
-    assert max(len(line) for line in piped.output.splitlines()) > 60  # a script reads whole rows
+    assert max(len(line) for line in piped.output.splitlines()) > 80  # a script reads whole rows
     monkeypatch.setattr("ops.cli.output.stdout_is_terminal", lambda: True)
     shown = CliRunner().invoke(cli, ["models", "list"])
     assert shown.exit_code == 0
-    assert max(len(line) for line in shown.output.splitlines()) <= 60
+    assert max(len(line) for line in shown.output.splitlines()) <= 80
     assert "…" in shown.output
+    # the names the next command takes are never cut, on a narrow terminal too
+    monkeypatch.setenv("COLUMNS", "40")
+    narrow = CliRunner().invoke(cli, ["models", "list"]).output.splitlines()
+    assert [line.split()[0] for line in narrow[1:4]] == [
+        "Phi-4-mini-instruct",
+        "Phi-4",
+        "Phi-4-multimodal-instruct",
+    ]
+
+
+def test_the_first_column_is_never_cut() -> None:
+    rows = [{"name": "phi-4-mini-instruct-ft-support-9fb5bf", "state": "Succeeded", "detail": "d" * 80}]
+    lines = table(rows, width=60).splitlines()
+    assert lines[1].startswith("phi-4-mini-instruct-ft-support-9fb5bf  ")
+    assert all(len(line) <= 60 for line in lines) and lines[1].endswith("…")
 
 
 def test_lazy_groups_name_real_commands_and_list_them_without_importing() -> None:

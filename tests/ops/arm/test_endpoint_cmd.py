@@ -67,6 +67,16 @@ def test_file_sends_each_conversation_without_its_reference(
     ]
 
 
+def test_a_file_s_long_answers_are_whole_in_a_pipe(
+    run: Callable[..., Result], endpoint: dict[str, Any], tmp_path: Path
+) -> None:
+    question = "Explain, step by step and with every detail you know, how to reset a router " * 2
+    data = _jsonl(tmp_path / "long.jsonl", [[("user", question.strip())]])
+    result = run("endpoint", "test", "bot", "--file", str(data))
+    assert result.exit_code == 0, result.output
+    assert question.strip() in result.stdout and "…" not in result.stdout  # the emulator echoes it back
+
+
 def test_throttling_is_retried(
     run: Callable[..., Result], endpoint: dict[str, Any], azure_emulator: Emulator
 ) -> None:
