@@ -259,8 +259,9 @@ def _show(app: App, job: JobInfo) -> None:
 
 def _render(app: App, data: dict[str, Any]) -> None:
     """JSON as is; as text, hyperparameters read `key=value`."""
-    hp = data.get("hyperparameters") or {}
-    flat = {**data, "hyperparameters": ", ".join(f"{k}={v}" for k, v in hp.items()) or None}
+    from ops.flows.hyperparameters import as_text
+
+    flat = {**data, "hyperparameters": as_text(data.get("hyperparameters") or {}) or None}
     out(app).result(data, text=key_values(flat, width=out(app).width()))
 
 

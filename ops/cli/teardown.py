@@ -72,7 +72,7 @@ def teardown(
     plan = flow.build_plan(app, options)
     for note in plan.notes:
         app.report.warn(note)
-    scope = ", ".join(f"{k} {v}" for k, v in plan.scope.items())
+    scope = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in plan.scope.items())
     if not plan.steps:
         app.report.progress(f"nothing to tear down in {scope}")
         out(app).result(

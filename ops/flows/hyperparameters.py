@@ -61,8 +61,14 @@ def format_number(value: float) -> str:
     return f"{value:.12f}".rstrip("0").rstrip(".")
 
 
-def shown_hyperparameters(sent: dict[str, str]) -> dict[str, str]:
-    """Every documented key, with what was sent or `service default`."""
-    shown = {key: sent.get(key, SERVICE_DEFAULT) for key in SERVICE_KEYS.values()}
+def shown_hyperparameters(sent: dict[str, str]) -> dict[str, str | None]:
+    """Every documented key, with what was sent, or None where the service's default applies (JSON says
+    null; tables say SERVICE_DEFAULT, see `as_text`)."""
+    shown: dict[str, str | None] = {key: sent.get(key) for key in SERVICE_KEYS.values()}
     shown.update({k: v for k, v in sent.items() if k not in shown})
     return shown
+
+
+def as_text(shown: dict[str, str | None]) -> str:
+    """`key=value, ...` for a table, `service default` where nothing was sent."""
+    return ", ".join(f"{k}={SERVICE_DEFAULT if v is None else v}" for k, v in shown.items())

@@ -71,7 +71,7 @@ def build_plan(app: App, options: Options) -> Plan:
     plan = Plan(
         scope={
             "subscription": o.subscription_id,
-            "resource group": o.resource_group_name,
+            "resource_group": o.resource_group_name,
             "project": o.project_name,
         }
     )

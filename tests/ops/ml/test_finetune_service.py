@@ -45,6 +45,8 @@ def test_hyperparameters_not_given_are_not_sent_and_show_as_the_service_default(
     shown = invoke("finetune", "show", run.json()["name"]).out
     assert "learning_rate=service default" in shown and "per_device_train_batch_size=service default" in shown
     assert "num_train_epochs=2" in shown
+    as_json = invoke("finetune", "show", run.json()["name"], "-o", "json").json()["hyperparameters"]
+    assert as_json == {"num_train_epochs": "2", "learning_rate": None, "per_device_train_batch_size": None}
 
 
 def test_a_learning_rate_is_absolute_and_a_large_one_needs_force(

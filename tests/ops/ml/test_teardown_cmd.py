@@ -59,6 +59,12 @@ def test_default_teardown_removes_only_endpoints(
     emulator = emulated_stack.emulator
     run = invoke("teardown", "--yes", "-o", "json")
     assert run.code == 0, run
+    sc = emulator.scenario
+    assert run.json()["scope"] == {  # snake_case keys, as every JSON key of the toolkit
+        "subscription": sc.subscription_id,
+        "resource_group": sc.resource_group,
+        "project": sc.project_name,
+    }
     assert run.json()["steps"] == [
         {
             "step": f"delete endpoint {deployed['endpoint']} (serving {deployed['model']}:1)",
