@@ -137,14 +137,22 @@ def yes_option(func: F) -> F:
     return _opt("--yes", "-y", is_flag=True, callback=_set_yes, help="Do not ask for confirmation.")(func)
 
 
+def can_ask() -> bool:
+    """Whether there is a terminal to ask on."""
+    return sys.stdin.isatty()
+
+
 def confirm(app: App, question: str) -> None:
     """Every action that deletes, cancels or lowers safety asks first, unless --yes. Without a terminal
-    to ask on (a pipeline) and without --yes, nothing is done and the exit code is 2."""
+    to ask on (a pipeline) and without --yes, nothing is done and the exit code is 2. Answered no,
+    nothing is done either, and the command says so and exits 0: what was asked for was done."""
     if app.assume_yes:
         return
-    if not sys.stdin.isatty():
+    if not can_ask():
         raise UsageError(f"{question} Refusing without a terminal to ask on; pass --yes to confirm")
-    click.confirm(question, abort=True, err=True)
+    if not click.confirm(question, err=True):
+        click.echo("nothing was done", err=True)
+        click.get_current_context().exit(0)
 
 
 def _policy(_ctx: click.Context, _param: click.Parameter, value: float) -> Any:

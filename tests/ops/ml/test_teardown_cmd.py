@@ -53,6 +53,17 @@ def test_asks_first_and_does_nothing_without_yes(
     assert ml_requests(emulator, "DELETE") == []
 
 
+def test_answered_no_nothing_is_done_and_it_says_so(
+    emulated_stack: EmulatedStack, deployed: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ops.cli.options.can_ask", lambda: True)  # as at a terminal
+    run = invoke("teardown", input="n\n")
+    assert run.code == 0, run
+    assert "Proceed with these 1 step(s)" in run.err, run.err
+    assert run.err.rstrip().endswith("nothing was done") and "Aborted" not in run.err
+    assert [name for _, name in emulated_stack.emulator.world.endpoints] == [deployed["endpoint"]]
+
+
 def test_default_teardown_removes_only_endpoints(
     emulated_stack: EmulatedStack, deployed: dict[str, str]
 ) -> None:
