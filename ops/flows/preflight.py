@@ -54,10 +54,9 @@ class Check:
 def _check_outputs(app: App, checks: list[Check]) -> bool:
     try:
         outputs = app.outputs
-    except ToolkitError as exc:
-        checks.append(
-            Check("outputs", "fail", exc.one_line(), "run `pulumi up`, or pass --stack / --outputs")
-        )
+    except ToolkitError as exc:  # the error's own hint is the fix when it has one (no Pulumi CLI, ...)
+        fix = exc.hint or "run `pulumi up`, or pass --stack / --outputs"
+        checks.append(Check("outputs", "fail", " ".join(str(exc).split()), fix))
         return False
     checks.append(
         Check("outputs", "pass", f"complete (schema v{outputs.outputs_schema_version}, {outputs.location})")

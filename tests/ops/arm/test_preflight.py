@@ -110,6 +110,17 @@ def test_missing_outputs_is_the_first_failed_check(run: Callable[..., Result], t
     assert first.startswith("outputs") and " FAIL " in first and "missing keys: subscription_id" in first
 
 
+def test_outputs_that_cannot_be_read_get_their_own_fix(
+    run: Callable[..., Result], tmp_path, monkeypatch
+) -> None:
+    monkeypatch.delenv("FOUNDRY_OUTPUTS", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Pulumi CLI
+    checks = _checks(run("--stack", "prod", "preflight", "-o", "json"))
+    assert checks["outputs"]["status"] == "fail"
+    assert checks["outputs"]["detail"] == "the Pulumi CLI is not on PATH"
+    assert checks["outputs"]["fix"] == "install it from pulumi.com, or pass --outputs FILE with saved outputs"
+
+
 def test_unknown_model_is_a_usage_error(run: Callable[..., Result]) -> None:
     result = run("preflight", "--model", "Phi-9")
     assert result.exit_code == 2
