@@ -152,7 +152,11 @@ def get_model(name: str) -> ModelInfo:
     for known, info in CATALOG.items():
         if known.lower() == name.lower():
             return info
-    raise UnknownModelError(f"unknown model {name!r}; known models: {', '.join(CATALOG)}")
+    from core.words import closest  # only on the way to an error
+
+    meant = closest(name, CATALOG)
+    guess = f" (did you mean {meant!r}?)" if meant else ""
+    raise UnknownModelError(f"unknown model {name!r}{guess}; known models: {', '.join(CATALOG)}")
 
 
 def fine_tuning_regions() -> tuple[str, ...]:

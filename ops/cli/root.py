@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "deploy": (
         "ops.cli.deploy:deploy",
-        "Serverless endpoints of fine-tuned models: create, list, delete, reap.",
+        "Serverless endpoints of fine-tuned models: create, list, show, keys, delete, reap.",
     ),
     "content-safety": ("ops.cli.safety:content_safety", "Show or set content safety on an endpoint."),
     "endpoint": ("ops.cli.endpoint:endpoint", "Send chat completions to a deployed endpoint."),

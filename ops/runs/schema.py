@@ -27,13 +27,13 @@ import jsonschema
 from catalog.models import CATALOG, UnknownModelError, get_model
 from core.errors import ToolkitError
 from core.stacks import StackFileError, stack_dir, stack_names
+from core.words import closest
 from ops.limits import MAX_LEARNING_RATE
 from ops.runs import wording
 from ops.runs.build import build_run_file
 from ops.runs.model import Problem, RunFile, RunFileError
 from ops.runs.wording import JsonPath
 from ops.runs.yaml_lines import Document, parse_document
-from ops.text import closest
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "runs" / "schema.json"
 

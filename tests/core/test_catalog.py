@@ -64,3 +64,14 @@ def test_fine_tuning_regions_are_the_serverless_regions() -> None:
 
 def test_registry_uri_shape() -> None:
     assert CATALOG["Phi-4"].registry_uri("7") == "azureml://registries/azureml/models/Phi-4/versions/7"
+
+
+def test_an_unknown_model_gets_the_name_it_most_likely_meant() -> None:
+    with pytest.raises(
+        UnknownModelError, match=r"unknown model 'phi-4-mini' \(did you mean 'Phi-4-mini-instruct'\?\)"
+    ):
+        get_model("phi-4-mini")
+    with pytest.raises(
+        UnknownModelError, match=r"^unknown model 'GPT-9'; known models: Phi-4-mini-instruct, "
+    ):
+        get_model("GPT-9")

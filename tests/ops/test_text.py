@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from ops.text import closest, did_you_mean, iso, iso_z, parse_iso
+from core.words import closest
+from ops.text import did_you_mean, iso, iso_z, parse_iso
 
 
 @pytest.mark.parametrize(

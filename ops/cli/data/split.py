@@ -7,6 +7,7 @@ import click
 from ops.app import App
 from ops.cli.data.common import IN, force_option, model_option, positive, workers_option
 from ops.cli.options import global_options, out, pass_app
+from ops.data.rules import MIN_EXAMPLES
 from ops.text import key_values
 
 
@@ -62,3 +63,8 @@ def split(
         "seed": str(result.seed),
     }
     out(app).result(result.to_dict(), text=key_values(rows))
+    if result.train.examples < MIN_EXAMPLES:  # a split is no training file yet; say what it lacks
+        app.report.warn(
+            f"{result.train.path} holds {result.train.examples} example(s); fine-tuning needs at least "
+            f"{MIN_EXAMPLES} (a smaller --validation-fraction keeps more)"
+        )

@@ -124,7 +124,9 @@ def test_outputs_that_cannot_be_read_get_their_own_fix(
 def test_unknown_model_is_a_usage_error(run: Callable[..., Result]) -> None:
     result = run("preflight", "--model", "Phi-9")
     assert result.exit_code == 2
-    assert result.output.startswith("Error: unknown model 'Phi-9'; known models: Phi-4-mini-instruct")
+    assert result.output.startswith(
+        "Error: unknown model 'Phi-9' (did you mean 'Phi-4'?); known models: Phi-4-mini"
+    )
 
 
 def test_throttled_arm_is_retried_honouring_retry_after(

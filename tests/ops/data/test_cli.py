@@ -186,7 +186,8 @@ def test_validate_structure_only_json(workdir: Path) -> None:
         (["data", "fix", "valid.jsonl", "--out", "."], "Error: .: is a directory; --out takes a file name\n"),
         (
             ["data", "fix", "valid.jsonl", "--out", "c.jsonl", "-m", "Phi-9"],
-            "Error: unknown model 'Phi-9'; known models: Phi-4-mini-instruct, Phi-4, Phi-4-multimodal-instruct, "
+            "Error: unknown model 'Phi-9' (did you mean 'Phi-4'?); known models: Phi-4-mini-instruct, Phi-4, "
+            "Phi-4-multimodal-instruct, "
             "Phi-3-mini-4k-instruct, Phi-3-mini-128k-instruct, Phi-3-medium-4k-instruct, Phi-3-medium-128k-instruct, "
             "Phi-3.5-mini-instruct, Phi-3.5-MoE-instruct\n",
         ),
@@ -275,6 +276,17 @@ def test_split_writes_both_files_and_refuses_to_overwrite(workdir: Path) -> None
     assert code == 0
     assert json.loads(out)["requested_fraction"] == 0.5
     assert sorted(p.name for p in (workdir / "out").iterdir()) == ["train.jsonl", "validation.jsonl"]
+
+
+def test_a_split_leaving_too_few_to_train_on_says_so(workdir: Path) -> None:
+    code, _, err = run("data", "split", "valid.jsonl", "-f", "0.5", "-d", "small")
+    assert code == 0
+    kept = len((workdir / "small" / "train.jsonl").read_text().splitlines())
+    assert kept < 10
+    assert err == (
+        f"warning: small/train.jsonl holds {kept} example(s); fine-tuning needs at least 10 "
+        "(a smaller --validation-fraction keeps more)\n"
+    )
 
 
 def test_data_commands_import_no_sdk_or_tokenizer() -> None:
