@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import UsageError
 from ops.concurrency import batch_error, run_bounded
+from ops.flows import found
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -23,7 +24,7 @@ class Target:
 
 def target(app: App, name: str) -> Target:
     """The endpoint must be provisioned; its first key is used (never printed)."""
-    endpoint = app.endpoints.get(name)
+    endpoint = found.endpoint(app, name)
     state = endpoint.provisioning_state or "Unknown"
     if not endpoint.provisioned:
         raise UsageError(

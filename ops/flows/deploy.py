@@ -31,10 +31,11 @@ from core.errors import (
 from ops.azure.errors import TransientError
 from ops.azure.records import TOOL_TAG, EndpointInfo
 from ops.concurrency import Outcome, batch_error, run_bounded
+from ops.flows import found
 from ops.flows.naming import endpoint_name
 from ops.flows.waiting import poll_until
 from ops.polling import DEFAULT_POLICY, PollPolicy
-from ops.text import did_you_mean, iso, parse_iso
+from ops.text import iso, parse_iso
 
 if TYPE_CHECKING:
     from ops.app import App
@@ -286,17 +287,7 @@ def delete(
 
 def require_all(app: App, names: Sequence[str]) -> dict[str, EndpointInfo]:
     """Every name must exist before anything is deleted; a misspelt one gets a suggestion."""
-    found: dict[str, EndpointInfo] = {}
-    listed: list[EndpointInfo] | None = None
-    for name in dict.fromkeys(names):
-        endpoint = app.endpoints.find(name)
-        if endpoint is None:
-            listed = listed if listed is not None else app.endpoints.list()
-            raise NotFoundError(
-                f"endpoint {name} not found in the project{did_you_mean(name, [e.name for e in listed])}"
-            )
-        found[name] = endpoint
-    return found
+    return {name: found.endpoint(app, name) for name in dict.fromkeys(names)}
 
 
 @dataclass(frozen=True)

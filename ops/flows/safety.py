@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ops.azure.records import EndpointInfo
+from ops.flows import found
 from ops.polling import DEFAULT_POLICY, PollPolicy
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def state(endpoint: EndpointInfo) -> SafetyState:
 
 
 def show(app: App, name: str) -> SafetyState:
-    return state(app.endpoints.get(name))
+    return state(found.endpoint(app, name))
 
 
 def set_status(app: App, name: str, enabled: bool, policy: PollPolicy = DEFAULT_POLICY) -> SafetyState:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import click
 
-from core.errors import DataError
+from core.errors import DataError, UsageError
 from ops.app import App
 from ops.cli.data.common import FIX_HINT, IN, model_option, positive, workers_option
 from ops.cli.options import global_options, out, pass_app
+from ops.limits import MAX_EPOCHS
 from ops.text import key_values
 
 
 @click.command()
 @click.argument("file", type=IN)
 @model_option
-@click.option("--epochs", "-e", type=int, required=True, help="Training epochs (the job's num_train_epochs).")
+@click.option(
+    "--epochs", "-e", type=int, required=True, help="Training epochs, 1-50 (the job's num_train_epochs)."
+)
 @click.option(
     "--price-per-1k-tokens",
     type=float,
@@ -41,6 +44,8 @@ def estimate(
     from ops.data.validate import validate_file
 
     positive(epochs, "--epochs")
+    if epochs > MAX_EPOCHS:  # what `finetune submit` and run files take, so an estimate is of a real job
+        raise UsageError(f"--epochs must be between 1 and {MAX_EPOCHS}, got {epochs}")
     positive(workers, "--workers")
     make_estimate(0, epochs, exact=True, price=price_per_1k_tokens)  # refuse a bad price before reading
     report = validate_file(

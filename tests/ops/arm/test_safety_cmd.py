@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from click.testing import Result
 
 from tests.emulator.server import Emulator
@@ -71,13 +72,21 @@ def test_failed_operation_is_reported(
     )
 
 
-def test_unknown_endpoint_is_not_found(run: Callable[..., Result]) -> None:
-    result = run("content-safety", "show", "nope")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("content-safety", "show", "nope"),
+        ("endpoint", "test", "nope", "--prompt", "hi"),
+        ("deploy", "delete", "nope", "--yes"),
+    ],
+    ids=["content-safety show", "endpoint test", "deploy delete"],
+)
+def test_an_unknown_endpoint_is_not_found_in_the_same_words_everywhere(
+    run: Callable[..., Result], args: tuple[str, ...]
+) -> None:
+    result = run(*args)
     assert result.exit_code == 4
-    assert (
-        result.output
-        == "Error: reading endpoint nope: UserError: ServerlessEndpoint nope not found in the workspace.\n"
-    )
+    assert result.output == "Error: endpoint nope not found in the project\n"
 
 
 def test_put_survives_a_reset_and_a_503(

@@ -156,6 +156,10 @@ def test_validate_structure_only_json(workdir: Path) -> None:
         ),
         (["data", "estimate", "valid.jsonl", "--epochs", "0"], "Error: --epochs must be at least 1, got 0\n"),
         (
+            ["data", "estimate", "valid.jsonl", "--epochs", "51"],
+            "Error: --epochs must be between 1 and 50, got 51\n",
+        ),
+        (
             ["data", "estimate", "valid.jsonl", "--epochs", "1", "--price-per-1k-tokens", "-1"],
             "Error: --price-per-1k-tokens must be a non-negative number, got -1.0\n",
         ),
