@@ -45,7 +45,13 @@ def resolve_data(
             "no validation data: pass --validation, or give --train as a local file so a split can be made"
         )
     train_ref = asset_or_file(app, train, info, allow_secrets=allow_secrets)
-    return train_ref, asset_or_file(app, validation, info, validation=True, allow_secrets=allow_secrets)
+    valid_ref = asset_or_file(app, validation, info, validation=True, allow_secrets=allow_secrets)
+    if valid_ref == train_ref:
+        app.report.warn(
+            f"--train and --validation are the same data ({train_ref}): the validation loss will measure "
+            "what the model memorised, not how it does on examples it has not seen"
+        )
+    return train_ref, valid_ref
 
 
 def split_and_upload(

@@ -189,6 +189,15 @@ def test_a_file_split_for_submit_is_checked_whole_and_named_in_errors(
     assert emulated_stack.emulator.world.created["data_versions"] == 0
 
 
+def test_the_same_data_for_training_and_validation_is_warned_about(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    train, _ = assets
+    run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", train, "-o", "json")
+    assert run.code == 0, run
+    assert f"warning: --train and --validation are the same data ({train})" in run.err
+
+
 def test_failed_job_exits_3_with_the_service_message(
     emulated_stack: EmulatedStack, assets: tuple[str, str]
 ) -> None:
