@@ -11,8 +11,6 @@ import datetime as dt  # click imports it anyway
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from core.words import closest
-
 MIN_COLUMN = 8
 
 
@@ -117,5 +115,7 @@ def iso_z(stamp: str | None) -> str | None:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """ "; did you mean X?" to end a not-found message, or nothing."""
+    from core.words import closest  # only on the way to a not-found message
+
     match = closest(word, choices)
     return f"; did you mean {match}?" if match else ""

@@ -60,7 +60,7 @@ def test_a_stack_that_is_not_the_outputs_stack_is_refused_before_anything_is_don
     deploy_endpoint(emulated_stack.emulator, "bot", tags={"foundry-ops": "1"})
     run = invoke("--stack", "prod", "teardown", "--yes")
     assert run.code == 2, run
-    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    errors = run.errors
     assert len(errors) == 1
     assert "holds the outputs of stack 'dev', and the stack given is 'prod'; nothing was done" in errors[0]
     assert emulated_stack.emulator.count("DELETE", "/serverlessEndpoints/") == 0

@@ -93,5 +93,5 @@ def test_exit_code(code: int, emulated_stack: EmulatedStack, tmp_path: Path, mon
     assert run.code == code, run
     assert says in run.err
     assert "Traceback" not in run.out + run.err
-    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    errors = run.errors
     assert len(errors) == (1 if code not in (0, 1, 130) else 0), run  # 1 here is a failed check table

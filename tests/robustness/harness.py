@@ -139,7 +139,7 @@ def assert_clean(run: Run, secrets: list[str]) -> None:
     assert "Traceback" not in text, run
     for secret in secrets:
         assert secret not in text, f"a secret was printed\n{run}"
-    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    errors = run.errors
     if run.code == 0:
         assert errors == [], run
     elif run.code != 130:  # Ctrl-C says what keeps running instead of an error

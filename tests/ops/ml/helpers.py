@@ -71,6 +71,11 @@ class Run:
     def err(self) -> str:
         return self.result.stderr
 
+    @property
+    def errors(self) -> list[str]:
+        """The `Error:` lines on stderr (one, when the toolkit reports a failure)."""
+        return [line for line in self.err.splitlines() if line.startswith("Error:")]
+
     def json(self) -> Any:
         return json.loads(self.result.stdout)
 

@@ -122,7 +122,7 @@ def test_a_refused_registration_stands_when_the_version_holds_other_bytes(
     _refuse_the_next_registration(emulator, first)
     run = invoke("data", "upload", str(train), "--name", first["name"], "-o", "json")
     assert run.code == 1, run
-    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    errors = run.errors
     assert len(errors) == 1 and errors[0].endswith("UserError: The version already exists."), run.err
 
 

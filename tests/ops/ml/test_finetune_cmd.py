@@ -170,7 +170,7 @@ def test_a_train_path_that_is_no_file_is_said_as_such(
     ):
         run = invoke("finetune", "submit", "--model", PHI4, "--train", train, *more)
         assert run.code == 2, run
-        errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+        errors = run.errors
         assert len(errors) == 1 and errors[0].endswith(said), run.err
 
 
@@ -183,7 +183,7 @@ def test_a_file_split_for_submit_is_checked_whole_and_named_in_errors(
     train.write_text("\n".join(rows) + "\n", encoding="utf-8")
     run = invoke("finetune", "submit", "--model", PHI4, "--train", str(train))
     assert run.code == 1, run
-    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    errors = run.errors
     assert len(errors) == 1 and errors[0].startswith(f"Error: {train}: line 6 "), run.err
     assert "foundry-split-" not in run.err
     assert emulated_stack.emulator.world.created["data_versions"] == 0
@@ -309,7 +309,7 @@ def test_a_refused_submit_stands_when_no_job_was_made(
     train, valid = assets
     run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid)
     assert run.code == 1, run
-    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    errors = run.errors
     assert len(errors) == 1 and "UserError: A job with this name already exists." in errors[0]
     assert emulator.world.created["jobs"] == 0
 
@@ -325,7 +325,7 @@ def test_a_refusal_whose_look_up_fails_says_so(
     train, valid = assets
     run = invoke("finetune", "submit", "--model", PHI4, "--train", train, "--validation", valid)
     assert run.code == 1, run
-    errors = [line for line in run.err.splitlines() if line.startswith("Error:")]
+    errors = run.errors
     assert len(errors) == 1 and "UserError: A job with this name already exists." in errors[0]
     assert "reading it back failed" in errors[0] and "the same command run again finds it" in errors[0]
     assert emulator.world.created["jobs"] == 1

@@ -114,7 +114,7 @@ def test_one_failure_lets_the_phase_finish_then_stops_before_the_next(
     emulator.faults.add("delay", method="DELETE", path="/serverlessEndpoints/", seconds=0.15, count=-1)
     failed = invoke("teardown", "--yes", "--concurrency", "4", "--delete-models")
     assert failed.code == 1, failed
-    error_lines = [line for line in failed.err.splitlines() if line.startswith("Error:")]
+    error_lines = failed.errors
     assert len(error_lines) == 1 and "Traceback" not in failed.err
     assert "The endpoint is being updated" in error_lines[0]
     assert "run the same teardown command again to resume" in error_lines[0]
@@ -161,7 +161,7 @@ def test_several_failures_are_counted_in_one_line(
     emulator.faults.add("delay", method="DELETE", path="/serverlessEndpoints/", seconds=0.15, count=-1)
     failed = invoke("teardown", "--yes")
     assert failed.code == 1, failed
-    error_lines = [line for line in failed.err.splitlines() if line.startswith("Error:")]
+    error_lines = failed.errors
     assert len(error_lines) == 1, failed
     assert error_lines[0].startswith(
         "Error: 2 of 5 endpoint deletions failed, the first: deleting endpoint ep-"

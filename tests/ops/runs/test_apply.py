@@ -104,7 +104,7 @@ def test_a_plan_whose_data_does_not_validate_shows_the_plan_and_exits_1(
     plan = cli(clock, "run", "plan", str(path), "-o", "json")
     assert plan.code == 1, plan
     assert states(plan)["validate"] == "failed" and states(plan)["fine-tune"] == "blocked"
-    errors = [line for line in plan.err.splitlines() if line.startswith("Error:")]
+    errors = plan.errors
     assert len(errors) == 1 and "its data does not validate, so nothing can be applied" in errors[0]
     assert "nothing to apply" not in plan.err
     assert created(emulated_stack) == {"jobs": 0, "endpoints": 0, "data_versions": 0}
@@ -207,7 +207,7 @@ def test_a_failing_gate_deletes_the_new_endpoint_and_is_not_retried(
     path = run_file(tmp_path, gate=0.99)
     failed = cli(clock, "run", "apply", str(path), "--yes")
     assert failed.code == 1, failed
-    error = [line for line in failed.err.splitlines() if line.startswith("Error:")]
+    error = failed.errors
     assert len(error) == 1 and "eval gate failed: token_f1" in error[0] and "it was deleted" in error[0]
     assert emulated_stack.emulator.world.endpoints == {}
     again = cli(clock, "run", "apply", str(path), "--yes")
