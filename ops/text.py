@@ -20,6 +20,11 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
 
 
+def plural(n: int, word: str) -> str:
+    """`n` and `word`, with an s unless n is 1: "1 example", "1,204 examples"."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def cell(value: Any) -> str:
     if value is None:
         return "-"

@@ -37,7 +37,7 @@ from ops.data.dedup import DuplicateFinder
 from ops.data.digest import sha256_for
 from ops.data.files import atomic_write, check_input_file, file_error, same_file, stamp, tidy_path
 from ops.data.reader import BOM, Line, Oversize, iter_blocks, plan_ranges
-from ops.data.rules import MAX_FILE_BYTES, MAX_LINE_BYTES, MIN_EXAMPLES
+from ops.data.rules import MAX_FILE_BYTES, MAX_LINE_BYTES, too_few_examples
 from ops.data.scan import (
     SURROGATE_MESSAGE,
     invalid_json_message,
@@ -332,6 +332,7 @@ def fix_file(
     force: bool = False,
     workers: int | None = None,
     range_bytes: int = RANGE_BYTES,
+    validation: bool = False,
 ) -> FixResult:
     """Write a cleaned copy of `path` to `out` (see the module) and report every change.
 
@@ -339,7 +340,8 @@ def fix_file(
     directory is missing or not writable) and a one-line ToolkitError if reading or writing fails;
     nothing is written then. When no valid example is left, nothing is written and the result says so
     (`written` False). `workers` processes examine the file's ranges of `range_bytes` (default: one per
-    CPU available; a file of one range is examined in this process)."""
+    CPU available; a file of one range is examined in this process). `validation`: the copy is
+    validation data, which needs one example rather than training's ten."""
     source = tidy_path(check_input_file(path))
     info = resolve_model(model)
     target = tidy_path(out)
@@ -375,10 +377,9 @@ def fix_file(
                 raise
             raise file_error(exc, path, "read") from None
     remaining: list[Issue] = []
-    if kept < MIN_EXAMPLES:
-        remaining.append(
-            ("too_few_examples", f"{kept} example(s) left; fine-tuning needs at least {MIN_EXAMPLES}")
-        )
+    too_few = too_few_examples(kept, validation=validation, left=" left")
+    if too_few is not None:
+        remaining.append(("too_few_examples", too_few))
     if size > MAX_FILE_BYTES:
         remaining.append(("file_too_large", f"{size:,} bytes; the service takes files up to 512 MB"))
     return FixResult(

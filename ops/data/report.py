@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ops.data.rules import Severity
+from ops.text import plural
 
 if TYPE_CHECKING:
     from ops.data.estimate import Estimate
@@ -55,6 +56,7 @@ class ValidationReport(NamedTuple):
     tokens: TokenStats | None = None
     estimate: "Estimate | None" = None  # quoted: estimate.py is loaded only when it is asked for
     profile: dict[str, Any] | None = None  # messages per valid example, how many have a system message
+    purpose: str = "training"  # or "validation": the rules applied (validation data may be small)
 
     @property
     def ok(self) -> bool:
@@ -65,15 +67,16 @@ class ValidationReport(NamedTuple):
         "mixed.jsonl has 6 errors in 4 of 12 examples (1 invalid_json, 1 not_utf8, ...)"."""
         total = sum(self.error_counts.values())
         bad = self.examples - self.valid_examples
-        where = f" in {bad:,} of {_plural(self.examples, 'example')}" if bad else ""
+        where = f" in {bad:,} of {plural(self.examples, 'example')}" if bad else ""
         counts = ", ".join(f"{n:,} {c}" for c, n in self.error_counts.items())
-        return f"{self.file} has {_plural(total, 'error')}{where} ({counts})"
+        return f"{self.file} has {plural(total, 'error')}{where} ({counts})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "file": self.file,
             "model": self.model,
+            "purpose": self.purpose,
             "examples": self.examples,
             "valid_examples": self.valid_examples,
             "lines": self.lines,
@@ -89,10 +92,6 @@ class ValidationReport(NamedTuple):
         }
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def _size(n: int) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.1f} KB"
@@ -101,10 +100,12 @@ def _size(n: int) -> str:
 
 def summary_rows(report: ValidationReport) -> dict[str, str]:
     rows = {
-        "file": f"{report.file} ({_size(report.bytes)}, {_plural(report.lines, 'line')})",
+        "file": f"{report.file} ({_size(report.bytes)}, {plural(report.lines, 'line')})",
         "model": report.model,
         "examples": f"{report.examples:,} ({report.valid_examples:,} valid)",
     }
+    if report.purpose != "training":
+        rows["checked as"] = f"{report.purpose} data"
     if report.profile and report.valid_examples:
         m = report.profile["messages_per_example"]
         rows["messages"] = (
@@ -124,7 +125,7 @@ def summary_rows(report: ValidationReport) -> dict[str, str]:
             rows["excluded"] = report.estimate.excluded_text()
     errors, warnings = sum(report.error_counts.values()), sum(report.warning_counts.values())
     verdict = "OK" if report.ok else "FAILED"
-    rows["result"] = f"{verdict}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    rows["result"] = f"{verdict}: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
     return rows
 
 

@@ -21,7 +21,8 @@ class Rule(NamedTuple):
 
 # Azure AI Foundry's documented limits (azure-facts.md, "Data rules").
 MAX_FILE_BYTES = 512 * 1024 * 1024
-MIN_EXAMPLES = 10
+MIN_EXAMPLES = 10  # training data; validation data only measures the loss, so one example will do
+MIN_VALIDATION_EXAMPLES = 1
 ALLOWED_ROLES = frozenset({"system", "user", "assistant"})
 ALLOWED_EXAMPLE_KEYS = frozenset({"messages"})
 ALLOWED_MESSAGE_KEYS = frozenset({"role", "content"})
@@ -52,7 +53,7 @@ RULES: dict[str, Rule] = {
         Rule("consecutive_assistant", E, "two assistant messages in a row (the service rejects it)"),
         Rule("too_long", E, "the example is longer than the model's context length"),
         Rule("file_too_large", E, "the file is larger than 512 MB"),
-        Rule("too_few_examples", E, "fewer than 10 examples"),
+        Rule("too_few_examples", E, "fewer than 10 examples (training data), no example (validation data)"),
         Rule("blank_line", W, "a blank line (skipped)"),
         Rule("no_system", W, "the example has no system message"),
         Rule("inconsistent_system", W, "examples use different system messages"),
@@ -72,3 +73,15 @@ FILE_CATEGORIES = frozenset({"file_too_large", "too_few_examples", "inconsistent
 
 def severity(category: str) -> Severity:
     return RULES[category].severity
+
+
+def too_few_examples(examples: int, *, validation: bool = False, left: str = "") -> str | None:
+    """The too_few_examples message for a file of `examples`, or None when it has enough; `left` follows
+    the count (" left" when `data fix` dropped some)."""
+    if validation:
+        if examples >= MIN_VALIDATION_EXAMPLES:
+            return None
+        return f"{examples} example(s){left}; validation data needs at least {MIN_VALIDATION_EXAMPLES}"
+    if examples >= MIN_EXAMPLES:
+        return None
+    return f"{examples} example(s){left}; fine-tuning needs at least {MIN_EXAMPLES}"

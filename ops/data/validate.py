@@ -26,9 +26,9 @@ from ops.data.rules import (
     ERROR_CATEGORIES,
     FILE_CATEGORIES,
     MAX_FILE_BYTES,
-    MIN_EXAMPLES,
     RULES,
     Severity,
+    too_few_examples,
 )
 from ops.data.scan import MAX_SYSTEMS, RangeResult, scan_range
 
@@ -79,6 +79,7 @@ def validate_file(
     price_per_1k_tokens: float | None = None,
     range_bytes: int = RANGE_BYTES,
     on_digests: DigestSink | None = None,
+    validation: bool = False,
 ) -> ValidationReport:
     """Check `path` against every rule for `model` (default: the catalog's default model).
 
@@ -95,6 +96,8 @@ def validate_file(
     range by range in file order, one for each example without errors, so that `data split` need not
     parse the file again; the workers then compute those stable digests instead of Python's cheaper
     per-process hash.
+
+    `validation`: the file is validation data, which needs one example rather than training's ten.
     """
     info = resolve_model(model)
     file = check_input_file(path)
@@ -128,10 +131,9 @@ def validate_file(
 
     if size > MAX_FILE_BYTES:
         merged.file_issue("file_too_large", f"{size:,} bytes; the service takes files up to 512 MB")
-    if merged.examples < MIN_EXAMPLES:
-        merged.file_issue(
-            "too_few_examples", f"{merged.examples} example(s); fine-tuning needs at least {MIN_EXAMPLES}"
-        )
+    too_few = too_few_examples(merged.examples, validation=validation)
+    if too_few is not None:
+        merged.file_issue("too_few_examples", too_few)
     for line, original in dup_listed:
         merged.listed.setdefault("duplicate", []).append((line, f"same example as line {original}"))
     if dup_total:
@@ -169,6 +171,7 @@ def validate_file(
         tokens=stats,
         estimate=estimate,
         profile=_profile(merged),
+        purpose="validation" if validation else "training",
     )
 
 

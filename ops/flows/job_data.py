@@ -116,7 +116,7 @@ def asset_or_file(
     asset = app.assets.find_data(name, version)
     if asset is None:
         raise NotFoundError(f"data asset {name}:{version} not found in the project")
-    check_asset(app, asset, info)
+    check_asset(app, asset, info, validation=validation)
     return asset.ref
 
 
@@ -132,7 +132,7 @@ def _not_a_file(value: str) -> UsageError | None:
     return None
 
 
-def check_asset(app: App, asset: DataAssetInfo, info: ModelInfo) -> None:
+def check_asset(app: App, asset: DataAssetInfo, info: ModelInfo, *, validation: bool = False) -> None:
     """An example longer than the model's context fails the job hours later: refuse it now. The profile
     the upload recorded (tokenizer, longest example) answers when it was made with this model's tokenizer;
     otherwise the file is read back from the datastore and validated for this model."""
@@ -168,7 +168,7 @@ def check_asset(app: App, asset: DataAssetInfo, info: ModelInfo) -> None:
             app,
             local,
             info.name,
-            validation=asset.name.endswith("validation"),
+            validation=validation,
             allow_secrets=True,
             label=label,
         )

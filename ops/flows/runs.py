@@ -245,10 +245,8 @@ def _validate(app: App, run: RunFile, state: RunState, workdir: Path) -> list[st
             [(data.validation, True, data.validation.name)] if data.validation else []
         )
     for path, validation, source in files:
-        report = validate_file(path, run.model)
-        blocking = {
-            c: n for c, n in report.error_counts.items() if not (validation and c == "too_few_examples")
-        }
+        report = validate_file(path, run.model, validation=validation)
+        blocking = report.error_counts
         if blocking:
             first = next((i for i in report.errors if i.category in blocking), None)
             where = f" (first at line {first.line}: {first.message})" if first and first.line else ""

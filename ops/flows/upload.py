@@ -50,10 +50,10 @@ def check_data(
     messages when `path` is a temporary copy (a data asset read back)."""
     from ops.data.validate import validate_file
 
-    report = validate_file(path, model)
+    report = validate_file(path, model, validation=validation)
     name = label or str(path)
-    blocking = {c: n for c, n in report.error_counts.items() if not (validation and c == "too_few_examples")}
-    if blocking:
+    blocking = report.error_counts
+    if blocking:  # validation data's smaller minimum is already applied by validate_file
         counts = ", ".join(f"{n} {category}" for category, n in sorted(blocking.items()))
         first = next((i for i in report.errors if i.category in blocking), None)
         where = ""
@@ -64,8 +64,12 @@ def check_data(
         elif set(blocking) == {"too_few_examples"}:  # nothing `data fix` could mend
             hint = "add examples"
         else:
-            hint = f"run `foundry-ops data validate {path}` for the full report, or `foundry-ops data fix`"
-        raise DataError(f"{name}: invalid training data for {report.model} ({counts}){where}", hint=hint)
+            also = " --for validation" if validation else ""
+            hint = (
+                f"run `foundry-ops data validate {path}{also}` for the full report, or `foundry-ops data fix`"
+            )
+        kind = "validation" if validation else "training"
+        raise DataError(f"{name}: invalid {kind} data for {report.model} ({counts}){where}", hint=hint)
     secrets = [i for i in report.warnings if i.category == "secret"]
     if secrets and not allow_secrets:
         first = secrets[0]

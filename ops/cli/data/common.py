@@ -16,11 +16,23 @@ MODEL_HELP = f"Model whose tokenizer, chat template and context length apply (de
 # Input files are checked by ops.data (files.check_input_file), not by Click, so every bad path gets
 # the same one-line message and exit code 2.
 IN = click.Path(path_type=str, readable=False)
-FIX_HINT = "`foundry-ops data fix {file} --out CLEAN` writes a copy without the invalid examples"
+FIX_HINT = "`foundry-ops data fix {file} --out CLEAN{also}` writes a copy without the invalid examples"
 
 
 def model_option(func: F) -> F:
     return click.option("--model", "-m", default=None, help=MODEL_HELP)(func)
+
+
+def purpose_option(func: F) -> F:
+    """--for: the minimum size differs (training 10 examples, validation 1); every other rule is the same."""
+    return click.option(
+        "--for",
+        "purpose",
+        type=click.Choice(["training", "validation"]),
+        default="training",
+        show_default=True,
+        help="What FILE is for: training data needs at least 10 examples, validation data one.",
+    )(func)
 
 
 def workers_option(func: F) -> F:

@@ -6,9 +6,9 @@ import click
 
 from core.errors import DataError
 from ops.app import App
-from ops.cli.data.common import IN, force_option, model_option, positive, workers_option
+from ops.cli.data.common import IN, force_option, model_option, positive, purpose_option, workers_option
 from ops.cli.options import global_options, out, pass_app
-from ops.text import key_values, table
+from ops.text import key_values, plural, table
 
 
 @click.command()
@@ -16,10 +16,19 @@ from ops.text import key_values, table
 @click.option("--out", "out_file", required=True, help="File for the cleaned copy (not FILE itself).")
 @force_option("the --out file")
 @model_option
+@purpose_option
 @workers_option
 @global_options
 @pass_app
-def fix(app: App, file: str, out_file: str, force: bool, model: str | None, workers: int | None) -> None:
+def fix(
+    app: App,
+    file: str,
+    out_file: str,
+    force: bool,
+    model: str | None,
+    purpose: str,
+    workers: int | None,
+) -> None:
     """Write a cleaned copy of FILE to --out, and report every change with its line and reason.
 
     \b
@@ -30,17 +39,19 @@ def fix(app: App, file: str, out_file: str, force: bool, model: str | None, work
     - blank lines are removed; a byte-order mark and CRLF line ends are normalised.
 
     The copy is written to a temporary file beside --out and renamed into place when complete; it
-    passes `data validate` with the same --model. Exit status 0 when the copy was written (whatever
+    passes `data validate` with the same --model and --for. Exit status 0 when the copy was written (whatever
     changed), 1 when no valid example is left (nothing written), 2 for bad paths.
     """
     from ops.data.fix import fix_file
 
     positive(workers, "--workers")
-    result = fix_file(file, out_file, model=model, force=force, workers=workers)
+    result = fix_file(
+        file, out_file, model=model, force=force, workers=workers, validation=purpose == "validation"
+    )
     counts = result.counts()
     rows = {
-        "file": f"{result.source} ({result.lines:,} lines, {result.examples:,} examples)",
-        "out": f"{result.out} ({result.kept:,} examples)"
+        "file": f"{result.source} ({plural(result.lines, 'line')}, {plural(result.examples, 'example')})",
+        "out": f"{result.out} ({plural(result.kept, 'example')})"
         if result.written
         else f"{result.out}: not written, no valid example left",
         "model": result.model,

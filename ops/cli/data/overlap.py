@@ -8,7 +8,7 @@ from core.errors import DataError
 from ops.app import App
 from ops.cli.data.common import IN, max_listed_option, positive
 from ops.cli.options import global_options, out, pass_app
-from ops.text import key_values, table
+from ops.text import key_values, plural, table
 
 
 @click.command()
@@ -30,8 +30,8 @@ def overlap(app: App, train: str, validation: str, max_listed: int | None) -> No
     positive(max_listed, "--max-listed")
     result = find_overlap(train, validation, cap=max_listed or DEFAULT_ISSUE_CAP)
     rows = {
-        "train": f"{result.train} ({result.train_examples:,} examples)",
-        "validation": f"{result.validation} ({result.validation_examples:,} examples)",
+        "train": f"{result.train} ({plural(result.train_examples, 'example')})",
+        "validation": f"{result.validation} ({plural(result.validation_examples, 'example')})",
         "shared": f"{result.shared:,} training example(s) also in the validation file",
         "near": f"{result.near:,} training example(s) nearly the same as a validation example (case, whitespace, digits)",
     }

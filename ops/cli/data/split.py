@@ -8,7 +8,7 @@ from ops.app import App
 from ops.cli.data.common import IN, force_option, model_option, positive, workers_option
 from ops.cli.options import global_options, out, pass_app
 from ops.data.rules import MIN_EXAMPLES
-from ops.text import key_values
+from ops.text import key_values, plural
 
 
 @click.command()
@@ -57,8 +57,8 @@ def split(
         workers=workers,
     )
     rows = {
-        "train": f"{result.train.path}  {result.train.examples:,} examples",
-        "validation": f"{result.validation.path}  {result.validation.examples:,} examples "
+        "train": f"{result.train.path}  {plural(result.train.examples, 'example')}",
+        "validation": f"{result.validation.path}  {plural(result.validation.examples, 'example')} "
         f"({result.validation_fraction:.1%}; asked {result.requested_fraction:.1%})",
         "seed": str(result.seed),
     }

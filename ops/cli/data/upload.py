@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ops.app import App
-from ops.cli.data.common import model_option
+from ops.cli.data.common import model_option, purpose_option
 from ops.cli.options import PathType, global_options, out, pass_app
 
 if TYPE_CHECKING:
@@ -18,12 +18,15 @@ if TYPE_CHECKING:
 @click.argument("file", type=PathType(readable=False))
 @click.option("--name", help="Data asset name (default: the file name without extension).")
 @model_option
+@purpose_option
 @click.option(
     "--allow-secrets", is_flag=True, help="Upload even if the file looks like it holds credentials."
 )
 @global_options
 @pass_app
-def upload(app: App, file: Path, name: str | None, model: str | None, allow_secrets: bool) -> None:
+def upload(
+    app: App, file: Path, name: str | None, model: str | None, purpose: str, allow_secrets: bool
+) -> None:
     """Validate FILE and register it as a versioned uri_file data asset in the project.
 
     Refused (exit 1, nothing uploaded) when FILE has errors or looks like it holds credentials (unless
@@ -34,12 +37,15 @@ def upload(app: App, file: Path, name: str | None, model: str | None, allow_secr
     \b
     Example:
       foundry-ops --outputs outputs.json data upload train.jsonl --name support-train
+      foundry-ops --outputs outputs.json data upload valid.jsonl --name support-valid --for validation
     """
     from ops.data.files import check_input_file
     from ops.flows.upload import register_file
 
     check_input_file(file)  # a bad path is exit 2 with its reason, before anything else
-    done = register_file(app, file, name, model=model, allow_secrets=allow_secrets)
+    done = register_file(
+        app, file, name, model=model, validation=purpose == "validation", allow_secrets=allow_secrets
+    )
     asset = done.asset
     result = {
         "name": asset.name,

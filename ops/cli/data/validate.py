@@ -6,13 +6,22 @@ import click
 
 from core.errors import DataError
 from ops.app import App
-from ops.cli.data.common import FIX_HINT, IN, max_listed_option, model_option, positive, workers_option
+from ops.cli.data.common import (
+    FIX_HINT,
+    IN,
+    max_listed_option,
+    model_option,
+    positive,
+    purpose_option,
+    workers_option,
+)
 from ops.cli.options import global_options, out, pass_app
 
 
 @click.command()
 @click.argument("file", type=IN)
 @model_option
+@purpose_option
 @click.option(
     "--structure-only",
     is_flag=True,
@@ -26,6 +35,7 @@ def validate(
     app: App,
     file: str,
     model: str | None,
+    purpose: str,
     structure_only: bool,
     workers: int | None,
     max_listed: int | None,
@@ -41,9 +51,18 @@ def validate(
     positive(workers, "--workers")
     positive(max_listed, "--max-listed")
     report = validate_file(
-        file, model, tokens=not structure_only, workers=workers, cap=max_listed or DEFAULT_ISSUE_CAP
+        file,
+        model,
+        tokens=not structure_only,
+        workers=workers,
+        cap=max_listed or DEFAULT_ISSUE_CAP,
+        validation=purpose == "validation",
     )
     out(app).result(report.to_dict(), text=render_table(report))
     if not report.ok:
-        bad_examples = report.examples > report.valid_examples
-        raise DataError(report.error_summary(), hint=FIX_HINT.format(file=file) if bad_examples else None)
+        hint = None
+        if report.examples > report.valid_examples:
+            hint = FIX_HINT.format(file=file, also=" --for validation" if purpose == "validation" else "")
+        elif set(report.error_counts) == {"too_few_examples"} and purpose == "training":
+            hint = "add examples; for validation data, pass --for validation: it needs only one"
+        raise DataError(report.error_summary(), hint=hint)

@@ -293,6 +293,52 @@ def test_a_split_leaving_too_few_to_train_on_says_so(workdir: Path) -> None:
     )
 
 
+def test_a_small_validation_file_from_split_validates_with_for_validation(workdir: Path) -> None:
+    """`data split` writes a validation file smaller than training's minimum of 10; `--for validation`
+    checks it by validation data's rules (one example will do) in validate, fix and the JSON."""
+    assert run("data", "split", "valid.jsonl", "-f", "0.25", "-d", "out")[0] == 0
+    held_out = len((workdir / "out" / "validation.jsonl").read_text().splitlines())
+    assert 0 < held_out < 10
+
+    code, _, err = run("data", "validate", "out/validation.jsonl")
+    assert code == 1
+    assert err == (
+        "Error: out/validation.jsonl has 1 error (1 too_few_examples) (hint: add examples; for validation "
+        "data, pass --for validation: it needs only one)\n"
+    )
+
+    code, out, err = run(
+        "data", "validate", "out/validation.jsonl", "--for", "validation", "--structure-only"
+    )
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:4] == [
+        f"file        out/validation.jsonl ({(workdir / 'out' / 'validation.jsonl').stat().st_size / 1024:.1f} KB, "
+        f"{held_out} lines)",
+        "model       Phi-4-mini-instruct",
+        f"examples    {held_out} ({held_out} valid)",
+        "checked as  validation data",
+    ]
+    as_json = json.loads(
+        run("data", "validate", "out/validation.jsonl", "--for", "validation", "-o", "json")[1]
+    )
+    assert (as_json["ok"], as_json["purpose"], as_json["errors"]) == (True, "validation", [])
+    assert json.loads(run("data", "validate", "valid.jsonl", "-o", "json")[1])["purpose"] == "training"
+
+    code, _, err = run("data", "fix", "out/validation.jsonl", "--out", "v.jsonl")
+    assert code == 0 and "too_few_examples" in err  # checked as training data: said
+    code, _, err = run(
+        "data", "fix", "out/validation.jsonl", "--out", "v.jsonl", "--force", "--for", "validation"
+    )
+    assert (code, err) == (0, "")
+
+
+def test_empty_validation_data_is_still_refused(workdir: Path) -> None:
+    (workdir / "empty.jsonl").write_text("")
+    code, _, err = run("data", "validate", "empty.jsonl", "--for", "validation", "-o", "json")
+    assert code == 1
+    assert err == "Error: empty.jsonl has 1 error (1 too_few_examples)\n"
+
+
 def test_data_commands_import_no_sdk_or_tokenizer() -> None:
     probe = (
         "import sys, ops.cli.data; "

@@ -112,7 +112,7 @@ def test_no_overlap_exit_0(workdir: Path) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         "train       train.jsonl (14 examples)\n"
-        "validation  other.jsonl (1 examples)\n"
+        "validation  other.jsonl (1 example)\n"
         "shared      0 training example(s) also in the validation file\n"
         "near        0 training example(s) nearly the same as a validation example (case, whitespace, digits)\n"
     )

@@ -71,6 +71,35 @@ def test_invalid_data_is_refused_before_anything_is_created(
     assert emulated_stack.emulator.world.created["data_versions"] == 0
 
 
+def test_small_validation_data_uploads_with_for_validation(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    """Training data needs 10 examples; validation data one, as `finetune submit --validation FILE` has
+    always allowed: `data upload --for validation` applies the same rule, so a held-out file of 4 uploads."""
+    held_out = write_jsonl(tmp_path / "holdout.jsonl", n=4, topic="shipping")
+    as_training = invoke("data", "upload", str(held_out))
+    assert as_training.code == 1, as_training
+    assert as_training.errors == [
+        f"Error: {held_out}: invalid training data for Phi-4-mini-instruct (1 too_few_examples); 4 example(s); "
+        "fine-tuning needs at least 10 (hint: add examples)"
+    ]
+    assert emulated_stack.emulator.world.created["data_versions"] == 0
+
+    as_validation = invoke("data", "upload", str(held_out), "--for", "validation", "-o", "json")
+    assert as_validation.code == 0, as_validation
+    assert as_validation.json()["name"] == "holdout" and as_validation.json()["uploaded"] is True
+    assert emulated_stack.emulator.world.created["data_versions"] == 1
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    none_at_all = invoke("data", "upload", str(empty), "--for", "validation")
+    assert none_at_all.code == 1, none_at_all
+    assert (
+        "invalid validation data" in none_at_all.err and "validation data needs at least 1" in none_at_all.err
+    )
+    assert emulated_stack.emulator.world.created["data_versions"] == 1
+
+
 def test_missing_file_is_a_usage_error(emulated_stack: EmulatedStack, tmp_path: Path) -> None:
     run = invoke("data", "upload", str(tmp_path / "nope.jsonl"))
     assert run.code == 2

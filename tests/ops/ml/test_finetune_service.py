@@ -187,6 +187,23 @@ def test_a_data_asset_too_long_for_the_model_is_refused_before_any_job(
     assert emulated_stack.emulator.world.created["jobs"] == 1
 
 
+def test_a_validation_asset_read_back_is_checked_as_validation_data(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    """A data asset recorded for another tokenizer is read back and validated for the model; one given as
+    --validation is validation data whatever its name (4 examples: too few to train on, enough to validate)."""
+    train = invoke("data", "upload", str(write_jsonl(tmp_path / "t.jsonl", 12)), "-o", "json").json()["ref"]
+    held_out = write_jsonl(tmp_path / "holdout.jsonl", 4, "shipping")
+    valid = invoke("data", "upload", str(held_out), "--for", "validation", "-o", "json").json()["ref"]
+    run = invoke("finetune", "submit", "-m", "Phi-4", "--train", train, "--validation", valid, "-o", "json")
+    assert run.code == 0, run  # Phi-4 counts with cl100k: both assets are read back and validated
+    assert emulated_stack.emulator.world.created["jobs"] == 1
+    swapped = invoke("finetune", "submit", "-m", "Phi-4", "--train", valid, "--validation", train)
+    assert swapped.code == 1, swapped  # as training data the 4 examples are too few
+    assert "invalid training data for Phi-4 (1 too_few_examples)" in swapped.err
+    assert emulated_stack.emulator.world.created["jobs"] == 1
+
+
 def test_metrics_per_step_as_table_json_csv_and_a_png(
     emulated_stack: EmulatedStack, assets: tuple[str, str], tmp_path: Path
 ) -> None:
