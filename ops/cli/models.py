@@ -42,6 +42,11 @@ def list_models(app: App, region: str | None, live: bool) -> None:
     from ops.flows import models as flow
 
     where = region or (app.outputs.location if app.has_outputs_source else None)
+    if where:
+        where = flow.region_name(where)
+        note = flow.region_note(where)
+        if note is not None:
+            app.report.warn(note)
     today = app.clock.today()
     data = [flow.catalog_row(info, where, today) for info in CATALOG.values()]
     columns = ["model", "serverless", "managed", "context", "tokenizer", "retired"]

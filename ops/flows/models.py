@@ -13,6 +13,29 @@ if TYPE_CHECKING:
     from ops.app import App
 
 
+def region_name(value: str) -> str:
+    """Azure's programmatic name of a region: "East US 2", "EastUS2" and "eastus2" are all "eastus2"."""
+    return "".join(value.split()).lower()
+
+
+def region_note(region: str) -> str | None:
+    """What to say about a region no catalog model can be fine-tuned serverless in (None for one that
+    can): the serverless region a typo most likely meant, or that only managed compute is left there."""
+    from catalog.models import CATALOG
+    from core.words import closest
+
+    listed = list(dict.fromkeys(r for info in CATALOG.values() for r in info.serverless_regions))
+    if region in listed:
+        return None
+    guess = closest(region, listed)
+    if guess is not None:
+        return f"{region} is not a serverless fine-tuning region: did you mean {guess}?"
+    return (
+        f"{region} is not a serverless fine-tuning region ({', '.join(listed)}); managed compute there "
+        "depends on its GPU quota"
+    )
+
+
 def catalog_row(info: ModelInfo, region: str | None, today: dt.date) -> dict[str, Any]:
     row: dict[str, Any] = {
         "model": info.name,

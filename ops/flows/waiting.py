@@ -106,7 +106,7 @@ def wait_for_job(
     or a read that failed, worth a line of its own); `detail(job)` adds to the status line (e.g. the
     latest training loss).
 
-    Raises JobFailedError (exit 3) with the service's message when the job ends Failed/Canceled,
+    Raises JobFailedError (exit 3) when the job ends Failed (with the service's message) or Canceled,
     WaitTimeoutError (exit 6) when `timeout` passes, TransientError after `max_consecutive_errors`
     failed reads in a row.
     """
@@ -138,6 +138,11 @@ def wait_for_job(
         max_consecutive_errors=max_consecutive_errors,
     )
     job = polled.value
+    if job.failed and job.status == "Canceled":  # someone asked for it: no error to look for
+        raise JobFailedError(
+            f"job {name} was canceled (`finetune cancel`, the portal or the API); it made no model",
+            hint=f"submit it again to train: `foundry-ops finetune show {name}` lists what it was given",
+        )
     if job.failed:
         message = error_message(job) or "the service gave no error message"
         raise JobFailedError(f"job {name} ended {job.status}: {message}")

@@ -419,6 +419,12 @@ def test_list_show_cancel(emulated_stack: EmulatedStack, assets: tuple[str, str]
     assert emulator.count("POST", f"/jobs/{name}/cancel") == 1
     again = invoke("finetune", "cancel", name)
     assert again.code == 0 and "nothing to cancel" in again.err
+    waited = invoke("finetune", "wait", name)
+    assert waited.code == 3, waited  # no model came of it: a script gating on success must stop
+    assert waited.errors == [
+        f"Error: job {name} was canceled (`finetune cancel`, the portal or the API); it made no model "
+        f"(hint: submit it again to train: `foundry-ops finetune show {name}` lists what it was given)"
+    ]
     missing = invoke("finetune", "show", "no-such-job")
     assert missing.code == 4 and "not found" in missing.err
 
