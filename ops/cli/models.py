@@ -39,8 +39,11 @@ def list_models(app: App, region: str | None, live: bool) -> None:
       foundry-ops models list --live -o json              # with the registry's versions and tags
     """
     from catalog.models import CATALOG
+    from core.errors import UsageError
     from ops.flows import models as flow
 
+    if region is not None and not region.strip():
+        raise UsageError("--region is empty; give a region such as eastus2")
     where = region or (app.outputs.location if app.has_outputs_source else None)
     if where:
         where = flow.region_name(where)

@@ -78,7 +78,8 @@ def plan(app: App, file: Path) -> None:
     if invalid is not None:  # applying it would fail: the plan's check fails too (exit 1), after the plan
         raise DataError(
             f"run {run_file.name}: its data does not validate, so nothing can be applied: {invalid.detail}",
-            hint="`foundry-ops data validate FILE` lists every problem with its line",
+            hint="`foundry-ops data validate FILE` lists every problem with its line "
+            "(`--for validation` for the validation file)",
         )
     app.report.progress(f"{state.changes} step(s) to apply" if state.changes else "nothing to apply")
 

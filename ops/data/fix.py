@@ -78,6 +78,7 @@ class FixResult(NamedTuple):
     changes: list[Change]
     sha256: str | None = None
     remaining: tuple[Issue, ...] = ()  # file-wide rules the copy still breaks
+    purpose: str = "training"  # or "validation" (--for): which minimum `remaining` was checked against
 
     def counts(self) -> dict[str, int]:
         found = Counter(c.action for c in self.changes)
@@ -89,6 +90,7 @@ class FixResult(NamedTuple):
             "file": self.source,
             "out": self.out,
             "model": self.model,
+            "purpose": self.purpose,
             "lines": self.lines,
             "examples": self.examples,
             "kept": self.kept,
@@ -355,7 +357,10 @@ def fix_file(
     except OSError as exc:
         raise file_error(exc, path, "read") from None
     kept = plan.examples - len(plan.dropped)
-    result = FixResult(str(path), str(out), info.name, plan.lines, plan.examples, kept, False, changes)
+    purpose = "validation" if validation else "training"
+    result = FixResult(
+        str(path), str(out), info.name, plan.lines, plan.examples, kept, False, changes, purpose=purpose
+    )
     if not kept:
         return result
 
@@ -393,4 +398,5 @@ def fix_file(
         changes,
         digest.hexdigest(),
         tuple(remaining),
+        purpose,
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from catalog.models import ModelInfo
 from core.errors import DataError, NotFoundError, UsageError
 from ops.azure.records import DataAssetInfo
+from ops.data.rules import MIN_EXAMPLES, too_few_examples
 from ops.flows.naming import data_name
 from ops.flows.upload import register_file
 from ops.limits import DEFAULT_VALIDATION_FRACTION
@@ -83,7 +84,6 @@ def split_and_upload(
 
 def enough_to_train(source: Path, train: int, held_out: int) -> None:
     """Say it in terms of the user's file, before anything is uploaded (the split is a temp file)."""
-    from ops.data.rules import MIN_EXAMPLES
 
     if train < MIN_EXAMPLES:
         raise DataError(
@@ -133,10 +133,20 @@ def _not_a_file(value: str) -> UsageError | None:
 
 
 def check_asset(app: App, asset: DataAssetInfo, info: ModelInfo, *, validation: bool = False) -> None:
-    """An example longer than the model's context fails the job hours later: refuse it now. The profile
-    the upload recorded (tokenizer, longest example) answers when it was made with this model's tokenizer;
-    otherwise the file is read back from the datastore and validated for this model."""
+    """An example longer than the model's context, or too few examples, fail the job hours later: refuse
+    them now. The profile the upload recorded (examples, tokenizer, longest example) answers when it was
+    made with this model's tokenizer; otherwise the file is read back from the datastore and validated
+    for this model."""
     tags = asset.tags
+    examples = tags.get("examples", "")
+    too_few = too_few_examples(int(examples), validation=validation) if examples.isdigit() else None
+    if too_few is not None:  # e.g. validation data (one example will do) given as --train
+        raise DataError(
+            f"data asset {asset.name}:{asset.version}: {too_few}",
+            hint=None
+            if validation
+            else f"give --train a file or data asset of at least {MIN_EXAMPLES} examples",
+        )
     if tags.get("tokenizer") == info.tokenizer.value and tags.get("max_tokens", "").isdigit():
         longest = int(tags["max_tokens"])
         if longest > info.context_length:

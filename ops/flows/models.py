@@ -20,16 +20,13 @@ def region_name(value: str) -> str:
 
 def region_note(region: str) -> str | None:
     """What to say about a region no catalog model can be fine-tuned serverless in (None for one that
-    can): the serverless region a typo most likely meant, or that only managed compute is left there."""
+    can). No "did you mean": westus2 is as near westus as a typo is, and the catalog knows no other
+    regions; the list shows a typo for what it is."""
     from catalog.models import CATALOG
-    from core.words import closest
 
     listed = list(dict.fromkeys(r for info in CATALOG.values() for r in info.serverless_regions))
     if region in listed:
         return None
-    guess = closest(region, listed)
-    if guess is not None:
-        return f"{region} is not a serverless fine-tuning region: did you mean {guess}?"
     return (
         f"{region} is not a serverless fine-tuning region ({', '.join(listed)}); managed compute there "
         "depends on its GPU quota"

@@ -28,6 +28,9 @@ from ops.flows.runs import (
 )
 from ops.polling import DEFAULT_POLICY, PollPolicy
 
+# A run's job is named from its inputs, so applying again finds the same ended job.
+NEW_JOB = "a run trains again only when its file changes the job: its model, data or hyperparameters"
+
 if TYPE_CHECKING:
     from ops.app import App
     from ops.runs.model import RunFile
@@ -79,13 +82,17 @@ def _apply(app: App, run: RunFile, options: ApplyOptions, state: RunState) -> Ru
             app.report.progress(f"job {job.name} is {job.status}; apply again to continue once it completes")
             return _refresh(app, run)
         resume = f"foundry-ops run apply {run.source}"
-        job = state.job = finetune.wait(
-            app, job.name, timeout=options.timeout, policy=options.policy, resume=resume
-        )
+        try:
+            job = state.job = finetune.wait(
+                app, job.name, timeout=options.timeout, policy=options.policy, resume=resume
+            )
+        except JobFailedError as exc:  # the same words as below, with the run's way to train again
+            raise JobFailedError(str(exc), hint=NEW_JOB) from None
+    if job.failed and job.status == "Canceled":
+        raise JobFailedError(f"job {job.name} was canceled; it made no model", hint=NEW_JOB)
     if job.failed:
-        raise JobFailedError(
-            f"job {job.name} ended {job.status}: {finetune.job_error(app, job) or 'no message'}"
-        )
+        message = finetune.job_error(app, job) or "the service gave no error message"
+        raise JobFailedError(f"job {job.name} ended {job.status}: {message}", hint=NEW_JOB)
     find_model(app, state)
     _save_outputs(app, run, job, options)
     if run.deploy is None or (state.endpoint is None and state.model_tags.get(deploy.RETIRED_TAG)):

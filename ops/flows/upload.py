@@ -59,14 +59,15 @@ def check_data(
         where = ""
         if first is not None:
             where = f"; first at line {first.line}: {first.message}" if first.line else f"; {first.message}"
-        if label is not None:
-            hint = f"it was uploaded for another model; upload a file that suits {report.model}"
-        elif set(blocking) == {"too_few_examples"}:  # nothing `data fix` could mend
+        also = " --for validation" if validation else ""
+        if set(blocking) == {"too_few_examples"}:  # nothing `data fix` could mend
             hint = "add examples"
+        elif label is not None:
+            hint = f"it was uploaded for another model; upload a file that suits {report.model}"
         else:
-            also = " --for validation" if validation else ""
             hint = (
-                f"run `foundry-ops data validate {path}{also}` for the full report, or `foundry-ops data fix`"
+                f"run `foundry-ops data validate {path}{also}` for the full report, or "
+                f"`foundry-ops data fix {path} --out CLEAN{also}`"
             )
         kind = "validation" if validation else "training"
         raise DataError(f"{name}: invalid {kind} data for {report.model} ({counts}){where}", hint=hint)

@@ -60,8 +60,9 @@ def fix(
     changes = [{"line": c.line or "file", "action": c.action, "reason": c.reason} for c in result.changes]
     text = key_values(rows) + ("\n\n" + table(changes, ["line", "action", "reason"]) if changes else "")
     out(app).result(result.to_dict(), text=text)
+    also = " --for validation" if purpose == "validation" else ""
     for category, message in result.remaining:
-        app.report.warn(f"{result.out}: {message} ({category}; `data validate` still reports it)")
+        app.report.warn(f"{result.out}: {message} ({category}; `data validate{also}` still reports it)")
     if not result.written:
         raise DataError(
             f"{result.source}: no valid example left; {result.out} was not written",

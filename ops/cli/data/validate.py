@@ -63,6 +63,6 @@ def validate(
         hint = None
         if report.examples > report.valid_examples:
             hint = FIX_HINT.format(file=file, also=" --for validation" if purpose == "validation" else "")
-        elif set(report.error_counts) == {"too_few_examples"} and purpose == "training":
+        elif set(report.error_counts) == {"too_few_examples"} and purpose == "training" and report.examples:
             hint = "add examples; for validation data, pass --for validation: it needs only one"
         raise DataError(report.error_summary(), hint=hint)

@@ -59,14 +59,20 @@ def test_region_option_marks_serverless(monkeypatch) -> None:
 
 def test_a_region_is_read_as_azure_spells_it_and_a_typo_is_said(monkeypatch) -> None:
     """The portal's "East US 2" is eastus2; a region with no serverless fine-tuning is said on stderr
-    (a typo of one that has it, with the likely meaning), the table still on stdout."""
+    with the regions that have it (a typo shows against them), the table still on stdout."""
     monkeypatch.delenv("FOUNDRY_OUTPUTS", raising=False)
     spaced = CliRunner().invoke(cli, ["models", "list", "--region", "East US 2", "-o", "json"])
     assert (spaced.exit_code, spaced.stderr) == (0, "")
     assert json.loads(spaced.stdout)["region"] == "eastus2"
     typo = CliRunner().invoke(cli, ["models", "list", "--region", "eastus22", "-o", "json"])
     assert typo.exit_code == 0
-    assert typo.stderr == "warning: eastus22 is not a serverless fine-tuning region: did you mean eastus2?\n"
+    assert typo.stderr.startswith(
+        "warning: eastus22 is not a serverless fine-tuning region (eastus2, eastus, "
+    )
+    real = CliRunner().invoke(cli, ["models", "list", "--region", "westus2", "-o", "json"])
+    assert "did you mean" not in real.stderr  # a real region one letter from westus: no guessing
+    blank = CliRunner().invoke(cli, ["models", "list", "--region", " "])
+    assert (blank.exit_code, blank.stderr) == (2, "Error: --region is empty; give a region such as eastus2\n")
     elsewhere = CliRunner().invoke(cli, ["models", "list", "--region", "westeurope"])
     assert elsewhere.exit_code == 0
     assert elsewhere.stderr == (

@@ -325,11 +325,22 @@ def test_a_small_validation_file_from_split_validates_with_for_validation(workdi
     assert json.loads(run("data", "validate", "valid.jsonl", "-o", "json")[1])["purpose"] == "training"
 
     code, _, err = run("data", "fix", "out/validation.jsonl", "--out", "v.jsonl")
-    assert code == 0 and "too_few_examples" in err  # checked as training data: said
-    code, _, err = run(
-        "data", "fix", "out/validation.jsonl", "--out", "v.jsonl", "--force", "--for", "validation"
+    assert code == 0  # checked as training data: the minimum is said
+    assert err.endswith("needs at least 10 (too_few_examples; `data validate` still reports it)\n")
+    code, out, err = run(
+        "data",
+        "fix",
+        "out/validation.jsonl",
+        "--out",
+        "v.jsonl",
+        "--force",
+        "--for",
+        "validation",
+        "-o",
+        "json",
     )
     assert (code, err) == (0, "")
+    assert (json.loads(out)["purpose"], json.loads(out)["remaining"]) == ("validation", [])
 
 
 def test_empty_validation_data_is_still_refused(workdir: Path) -> None:

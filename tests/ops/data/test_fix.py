@@ -132,6 +132,7 @@ def test_fix_json(workdir: Path) -> None:
         "file": "dirty.jsonl",
         "out": "clean.jsonl",
         "model": "Phi-4",
+        "purpose": "training",
         "lines": 23,
         "examples": 21,
         "kept": 14,

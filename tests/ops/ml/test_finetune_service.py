@@ -198,9 +198,14 @@ def test_a_validation_asset_read_back_is_checked_as_validation_data(
     run = invoke("finetune", "submit", "-m", "Phi-4", "--train", train, "--validation", valid, "-o", "json")
     assert run.code == 0, run  # Phi-4 counts with cl100k: both assets are read back and validated
     assert emulated_stack.emulator.world.created["jobs"] == 1
-    swapped = invoke("finetune", "submit", "-m", "Phi-4", "--train", valid, "--validation", train)
-    assert swapped.code == 1, swapped  # as training data the 4 examples are too few
-    assert "invalid training data for Phi-4 (1 too_few_examples)" in swapped.err
+    ref = valid.removeprefix("azureml:")
+    hint = "(hint: give --train a file or data asset of at least 10 examples)"
+    for model in ("Phi-4", PHI4):  # read back (another tokenizer), and from the upload's tags (the same)
+        swapped = invoke("finetune", "submit", "-m", model, "--train", valid, "--validation", train)
+        assert swapped.code == 1, swapped  # as training data the 4 examples are too few
+        assert swapped.errors == [
+            f"Error: data asset {ref}: 4 example(s); fine-tuning needs at least 10 {hint}"
+        ]
     assert emulated_stack.emulator.world.created["jobs"] == 1
 
 

@@ -184,6 +184,43 @@ def test_no_wait_submits_and_a_later_apply_continues(
     assert created(emulated_stack)["jobs"] == 1
 
 
+NEW_JOB = "a run trains again only when its file changes the job: its model, data or hyperparameters"
+
+
+def test_a_failed_job_ends_the_run_until_its_file_changes(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A run's job is named from its inputs: applying again finds the same failed job, says so the same
+    way, and submits nothing."""
+    emulated_stack.emulator.faults.add(
+        "job_fail", method="PUT", path="/jobs/", message="bad schema on line 3"
+    )
+    path = run_file(tmp_path)
+    first = cli(clock, "run", "apply", str(path), "--yes")
+    assert first.code == 3, first
+    name = next(iter(emulated_stack.emulator.world.jobs))[1]
+    said = f"Error: job {name} ended Failed: bad schema on line 3 (hint: {NEW_JOB})"
+    assert first.errors == [said]
+    again = cli(clock, "run", "apply", str(path), "--yes")
+    assert (again.code, again.errors) == (3, [said])
+    assert created(emulated_stack)["jobs"] == 1 and created(emulated_stack)["endpoints"] == 0
+
+
+def test_a_canceled_job_is_said_as_canceled(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    emulated_stack.emulator.settings.polls_per_step = 50
+    path = run_file(tmp_path)
+    submitted = cli(clock, "run", "apply", str(path), "--yes", "--no-wait", "-o", "json")
+    assert submitted.code == 0, submitted
+    name = submitted.json()["job"]["name"]
+    assert cli(clock, "finetune", "cancel", name, "--yes").code == 0
+    applied = cli(clock, "run", "apply", str(path), "--yes")
+    assert applied.code == 3, applied
+    assert applied.errors == [f"Error: job {name} was canceled; it made no model (hint: {NEW_JOB})"]
+    assert created(emulated_stack)["jobs"] == 1
+
+
 def test_a_changed_hyperparameter_makes_a_new_job_and_replaces_the_endpoint_after_its_checks(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
