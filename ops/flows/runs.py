@@ -156,13 +156,28 @@ def assessed(app: App, run: RunFile) -> Iterator[RunState]:
         yield assess(app, run, Path(tmp))
 
 
+def _check_stack(app: App, run: RunFile) -> None:
+    """A run that names its stacks runs on those only: the stack is --stack/FOUNDRY_STACK, or else the one
+    the outputs name (so a prod run is not applied to dev because dev's outputs file was at hand)."""
+    if run.stacks is None:
+        return
+    listed = ", ".join(run.stacks) or "none"
+    current = app.stack or app.outputs.stack
+    if current is None:
+        raise UsageError(
+            f"run {run.name} is for stack(s) {listed}, and the stack outputs do not say which stack they are",
+            hint="pass --stack NAME, or save the outputs again (`pulumi stack output --json`): they now name it",
+        )
+    if current not in run.stacks:
+        raise UsageError(
+            f"run {run.name} is not for stack {current} (its stacks: {listed}); nothing was done",
+            hint=f"add {current} to `stacks:` in {run.source.name}, or give the outputs of one of its stacks",
+        )
+
+
 def assess(app: App, run: RunFile, workdir: Path) -> RunState:
     """Every step's state, from the files and the cloud; changes nothing. `workdir` holds split parts."""
-    if app.stack and run.stacks is not None and app.stack not in run.stacks:
-        raise UsageError(
-            f"run {run.name} is not for stack {app.stack} (its stacks: {', '.join(run.stacks) or 'none'})",
-            hint=f"add {app.stack} to `stacks:` in {run.source.name}",
-        )
+    _check_stack(app, run)
     state = RunState(run)
     problems = _validate(app, run, state, workdir)
     state.steps.append(

@@ -317,6 +317,36 @@ def test_a_run_for_other_stacks_is_refused_on_this_one(
     assert "run support-bot is not for stack prod" in result.stderr
 
 
+def test_a_run_for_other_stacks_is_refused_by_the_stack_its_outputs_name(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    """No --stack: the outputs file (dev's) says which stack it is; a prod run is not applied to it."""
+    path = run_file(tmp_path)
+    (tmp_path / "Pulumi.yaml").write_text("name: foundry-phi\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "stacks").mkdir()
+    for stack in ("dev", "prod"):
+        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text("config: {}\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "stacks: [prod]\n", encoding="utf-8")
+    for args in (["plan"], ["apply", "--yes"]):
+        refused = cli(clock, "run", *args, str(path))
+        assert refused.code == 2, refused
+        assert refused.errors == [
+            "Error: run support-bot is not for stack dev (its stacks: prod); nothing was done (hint: add dev to "
+            "`stacks:` in support-bot.yaml, or give the outputs of one of its stacks)"
+        ]
+    assert created(emulated_stack) == {"jobs": 0, "endpoints": 0, "data_versions": 0}
+
+    outputs = json.loads(emulated_stack.outputs_file.read_text(encoding="utf-8"))
+    del outputs["stack"]  # saved before the outputs named their stack
+    emulated_stack.outputs_file.write_text(json.dumps(outputs), encoding="utf-8")
+    unknown = cli(clock, "run", "apply", str(path), "--yes")
+    assert unknown.code == 2, unknown
+    assert unknown.errors[0].startswith(
+        "Error: run support-bot is for stack(s) prod, and the stack outputs do not say which stack they are"
+    )
+    assert created(emulated_stack)["data_versions"] == 0
+
+
 def test_bad_run_files_list_every_problem(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
