@@ -71,3 +71,20 @@ def model_version(model_id: str | None) -> tuple[str, str] | None:
     (`azureml://registries/<reg>/models/<name>/versions/<v>`); None for anything else."""
     match = _MODEL.search(model_id or "")
     return (match["name"], match["version"]) if match else None
+
+
+_DATA = re.compile(r"/data/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$")
+
+
+def data_version(ref: str | None) -> tuple[str, str] | None:
+    """(name, version) of a job's data input: the `azureml:<name>:<version>` the toolkit sends, or an
+    id that ends in `/data/<name>/versions/<version>` (how azure-ai-ml writes a data asset's id); None
+    for anything else (a datastore path)."""
+    ref = ref or ""
+    match = _DATA.search(ref)
+    if match:
+        return match["name"], match["version"]
+    parts = ref.split(":")
+    if len(parts) == 3 and parts[0] == "azureml" and not parts[1].startswith("//"):
+        return parts[1], parts[2]
+    return None

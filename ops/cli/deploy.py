@@ -83,7 +83,13 @@ def create(
         ttl=flow.parse_duration(ttl) if ttl else None,
     )
     endpoint = flow.create(app, request, policy)
-    out(app).result(endpoint_dict(endpoint, app))
+    shown = endpoint_dict(endpoint, app)
+    out(app).result(shown)
+    if not shown.get("expires"):  # a forgotten endpoint is the usual surprise on the bill
+        app.report.warn(
+            f"endpoint {endpoint.name} has no expiry: it is billed every hour until `foundry-ops deploy delete "
+            f"{endpoint.name}` (--ttl 8h records one that `deploy reap` acts on)"
+        )
 
 
 @deploy.command("list")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.errors import WaitTimeoutError
-from ops.azure.records import TOOL_TAG, DataAssetInfo, DatastoreInfo, EndpointInfo
-from ops.azure.uris import model_version, stored_path
+from ops.azure.records import TOOL_TAG, DataAssetInfo, DatastoreInfo, EndpointInfo, JobInfo
+from ops.azure.uris import data_version, model_version, stored_path
 from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.flows import deploy
 from ops.flows.waiting import poll_until
@@ -101,7 +101,14 @@ def build_plan(app: App, options: Options) -> Plan:
     plan.steps.extend(model_steps)
     data = app.assets.tool_data()
     if options.delete_data:
+        in_use = _trained_on(jobs)
         for asset in data:
+            user = in_use.get((asset.name, asset.version))
+            if user is not None:  # its job reads it when it starts or resumes: deleting fails the job
+                plan.kept.append(
+                    f"data asset {asset.name}:{asset.version}: job {user.name} is {user.status} on it"
+                )
+                continue
             plan.steps.append(Step("data", asset.name, asset.version))
             plan.data[f"{asset.name}:{asset.version}"] = asset
     elif data:
@@ -113,6 +120,19 @@ def build_plan(app: App, options: Options) -> Plan:
     else:
         plan.kept.append("the infrastructure (hub, project, storage, key vault; --destroy-stack destroys it)")
     return plan
+
+
+def _trained_on(jobs: list[JobInfo]) -> dict[tuple[str, str], JobInfo]:
+    """The data versions that jobs not yet ended train or validate on."""
+    found: dict[tuple[str, str], JobInfo] = {}
+    for job in jobs:
+        if job.terminal:
+            continue
+        for ref in (job.training_data, job.validation_data):
+            key = data_version(ref)
+            if key is not None:
+                found.setdefault(key, job)
+    return found
 
 
 def _fmt_model(model: tuple[str, str] | None, ep: EndpointInfo) -> str:

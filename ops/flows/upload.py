@@ -44,10 +44,12 @@ def check_data(
     allow_secrets: bool = False,
     label: str | None = None,
     quiet: bool = False,
+    too_few_hint: str = "add examples",
 ) -> ValidationReport:
     """The gates every upload passes: errors refuse, credentials refuse unless allowed, warnings are said
     (not when `quiet`: the file is a part of one already checked and said). `label` names the data in
-    messages when `path` is a temporary copy (a data asset read back)."""
+    messages when `path` is a temporary copy (a data asset read back). `too_few_hint` is the hint for a
+    file with too few examples (`data upload` adds its --for validation)."""
     from ops.data.validate import validate_file
 
     report = validate_file(path, model, validation=validation)
@@ -61,7 +63,7 @@ def check_data(
             where = f"; first at line {first.line}: {first.message}" if first.line else f"; {first.message}"
         also = " --for validation" if validation else ""
         if set(blocking) == {"too_few_examples"}:  # nothing `data fix` could mend
-            hint = "add examples"
+            hint = too_few_hint
         elif label is not None:
             hint = f"it was uploaded for another model; upload a file that suits {report.model}"
         else:
@@ -119,6 +121,7 @@ def register_file(
     allow_secrets: bool = False,
     source_name: str | None = None,
     part_of_checked: bool = False,
+    too_few_hint: str = "add examples",
 ) -> Uploaded:
     """Validate and register `path` (see module doc); the same bytes again find the existing version.
     `part_of_checked`: `path` is a part of `source_name`, which was checked (and its warnings said, in
@@ -129,7 +132,13 @@ def register_file(
     if not asset_name.replace("-", "").replace("_", "").isalnum() or len(asset_name) > 255:
         raise UsageError(f"data asset name {asset_name!r} is not valid: use {NAME_RULE}")
     report = check_data(
-        app, path, model, validation=validation, allow_secrets=allow_secrets, quiet=part_of_checked
+        app,
+        path,
+        model,
+        validation=validation,
+        allow_secrets=allow_secrets,
+        quiet=part_of_checked,
+        too_few_hint=too_few_hint,
     )
     sha = file_sha256(path)
     version = data_version(sha)

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+SMALL_TRAINING_HINT = "add examples; for validation data, pass --for validation: it needs only one"
+
+
 @click.command()
 @click.argument("file", type=PathType(readable=False))
 @click.option("--name", help="Data asset name (default: the file name without extension).")
@@ -43,8 +46,15 @@ def upload(
     from ops.flows.upload import register_file
 
     check_input_file(file)  # a bad path is exit 2 with its reason, before anything else
+    validation = purpose == "validation"
     done = register_file(
-        app, file, name, model=model, validation=purpose == "validation", allow_secrets=allow_secrets
+        app,
+        file,
+        name,
+        model=model,
+        validation=validation,
+        allow_secrets=allow_secrets,
+        too_few_hint="add examples" if validation else SMALL_TRAINING_HINT,
     )
     asset = done.asset
     result = {

@@ -81,7 +81,8 @@ def test_small_validation_data_uploads_with_for_validation(
     assert as_training.code == 1, as_training
     assert as_training.errors == [
         f"Error: {held_out}: invalid training data for Phi-4-mini-instruct (1 too_few_examples); 4 example(s); "
-        "fine-tuning needs at least 10 (hint: add examples)"
+        "fine-tuning needs at least 10 (hint: add examples; for validation data, pass --for validation: it needs "
+        "only one)"
     ]
     assert emulated_stack.emulator.world.created["data_versions"] == 0
 

@@ -50,6 +50,23 @@ def test_deploy_a_job_with_content_safety_in_one_put(emulated_stack: EmulatedSta
     assert stored["sku"]["name"] == "Consumption"
 
 
+def test_an_endpoint_without_expiry_is_said_to_bill_until_deleted(
+    emulated_stack: EmulatedStack, job: str
+) -> None:
+    forever = invoke("deploy", "create", "--job", job, "-o", "json")
+    assert forever.code == 0, forever
+    name = forever.json()["name"]
+    assert forever.json()["expires"] is None
+    assert forever.err.splitlines()[-1] == (
+        f"warning: endpoint {name} has no expiry: it is billed every hour until `foundry-ops deploy delete "
+        f"{name}` (--ttl 8h records one that `deploy reap` acts on)"
+    )
+    assert invoke("deploy", "delete", name, "--yes").code == 0
+    bounded = invoke("deploy", "create", "--job", job, "--ttl", "8h", "-o", "json")
+    assert bounded.code == 0, bounded
+    assert bounded.json()["expires"] and "no expiry" not in bounded.err
+
+
 def endpoint_gets_after_its_put(emulator: Emulator, name: str) -> int:
     path = f"/serverlessEndpoints/{name}"
     requests = emulator.requests

@@ -209,6 +209,22 @@ def test_a_validation_asset_read_back_is_checked_as_validation_data(
     assert emulated_stack.emulator.world.created["jobs"] == 1
 
 
+def test_metrics_of_a_job_that_has_logged_nothing_yet_say_so(
+    emulated_stack: EmulatedStack, assets: tuple[str, str]
+) -> None:
+    emulated_stack.emulator.settings.polls_per_step = 50  # it stays where it starts
+    train, valid = assets
+    job = submit("--train", train, "--validation", valid).json()["name"]
+    status = invoke("finetune", "show", job, "-o", "json").json()["status"]
+    run = invoke("finetune", "metrics", job, "-o", "json")
+    assert run.code == 0, run
+    assert run.json()["metrics"] == {}
+    assert (
+        run.err
+        == f"warning: job {job} has logged no metrics yet (it is {status}); they appear as it trains\n"
+    )
+
+
 def test_metrics_per_step_as_table_json_csv_and_a_png(
     emulated_stack: EmulatedStack, assets: tuple[str, str], tmp_path: Path
 ) -> None:

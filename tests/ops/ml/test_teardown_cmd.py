@@ -199,6 +199,35 @@ def test_running_job_is_reported(emulated_stack: EmulatedStack, tmp_path: Path) 
     assert f"job {job} is still" in run.err and f"finetune cancel {job}" in run.err
 
 
+def test_the_data_of_a_job_still_running_is_kept(emulated_stack: EmulatedStack, tmp_path: Path) -> None:
+    """--delete-data leaves the data versions a job that has not ended trains on (deleting them would
+    fail it when it reads them), says so in the plan, and deletes them once the job has ended."""
+    emulator = emulated_stack.emulator
+    emulator.settings.polls_per_step = 50
+
+    def versions() -> set[str]:
+        return {f"{name}:{v}" for (_, name), c in emulator.world.data.items() for v in c["versions"]}
+
+    submitted = invoke(
+        "finetune", "submit", "--model", PHI4, "--train", str(write_jsonl(tmp_path / "t.jsonl")), "-o", "json"
+    ).json()
+    job = submitted["name"]
+    used = {submitted[k].removeprefix("azureml:") for k in ("training_data", "validation_data")}
+    spare = invoke("data", "upload", str(write_jsonl(tmp_path / "spare.jsonl", 12, "returns")), "-o", "json")
+    assert versions() == used | {spare.json()["ref"].removeprefix("azureml:")}
+    status = invoke("finetune", "show", job, "-o", "json").json()["status"]
+    run = invoke("teardown", "--delete-data", "--yes")
+    assert run.code == 0, run
+    for ref in sorted(used):
+        assert f"kept: data asset {ref}: job {job} is {status} on it" in run.err
+    assert versions() == used  # the spare went; what the job trains on stayed
+
+    emulator.settings.polls_per_step = 1
+    assert invoke("finetune", "wait", job).code == 0
+    assert invoke("teardown", "--delete-data", "--yes").code == 0
+    assert versions() == set()
+
+
 def fake_pulumi(tmp_path: Path, exit_code: int = 0) -> Path:
     """A stand-in `pulumi` on PATH that records its arguments."""
     bindir = tmp_path / "bin"
