@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,7 +23,7 @@ from ops.cli.options import (
 )
 from ops.cli.output import Format
 from ops.limits import DEFAULT_VALIDATION_FRACTION, MAX_LEARNING_RATE
-from ops.text import did_you_mean, iso_z, key_values
+from ops.text import iso_z, key_values
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -237,24 +237,19 @@ def metrics(app: App, job: str, plot: Path | None) -> None:
 
 
 def _get(app: App, job: str) -> JobInfo:
-    try:
-        return app.jobs.get(job)
-    except NotFoundError as exc:
-        _not_found(app, job, exc)
+    from ops.flows import found
 
-
-def _not_found(app: App, job: str, exc: NotFoundError) -> NoReturn:
-    known = [j.name for j in app.jobs.list()]
-    raise NotFoundError(f"job {job} not found in the project{did_you_mean(job, known)}") from exc
+    return found.job(app, job)
 
 
 def _wait(app: App, name: str, timeout: float | None, policy: PollPolicy) -> JobInfo:
     from ops.flows import finetune as flow
+    from ops.flows import found
 
     try:
         return flow.wait(app, name, timeout=timeout, policy=policy)
     except NotFoundError as exc:
-        _not_found(app, name, exc)
+        raise found.job_not_found(app, name) from exc
 
 
 def _show(app: App, job: JobInfo) -> None:

@@ -46,12 +46,14 @@ def show(app: App, name: str) -> None:
 
 @content_safety.command("set")
 @click.argument("name")
-@click.option("--enabled/--disabled", "enabled", required=True, help="Turn filtering on or off.")
+@click.option(
+    "--enabled/--disabled", "enabled", default=None, help="Turn filtering on or off (one is needed)."
+)
 @yes_option
 @poll_interval_option
 @global_options
 @pass_app
-def set_(app: App, name: str, enabled: bool, policy: PollPolicy) -> None:
+def set_(app: App, name: str, enabled: bool | None, policy: PollPolicy) -> None:
     """Turn content filtering on (--enabled) or off (--disabled; asks first unless --yes).
 
     \b
@@ -61,6 +63,8 @@ def set_(app: App, name: str, enabled: bool, policy: PollPolicy) -> None:
     """
     from ops.flows import safety as flow
 
+    if enabled is None:  # Click would name only --enabled, as if turning it on were the only choice
+        raise click.UsageError("say which: --enabled (filtering on) or --disabled (off)")
     current = flow.show(app, name)
     if current.enabled == enabled:
         app.report.progress(f"content safety of {name} is already {current.status}")

@@ -80,7 +80,9 @@ def parse_duration(text: str) -> dt.timedelta:
 
 
 def model_of_job(app: App, job_name: str) -> tuple[str, str]:
-    job = app.jobs.get(job_name)
+    from ops.flows import found
+
+    job = found.job(app, job_name)
     if job.status != "Completed":
         raise UsageError(
             f"job {job_name} is {job.status}; only a completed job has a model to deploy",

@@ -23,6 +23,19 @@ def model_option(func: F) -> F:
     return click.option("--model", "-m", default=None, help=MODEL_HELP)(func)
 
 
+def array_hint(file: str) -> str | None:
+    """The hint for a file that is one JSON array (or object) spread over lines, not JSON Lines: every
+    line then fails as invalid JSON, and `data fix` would drop them all."""
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return None
+    if head[:1] != b"[":
+        return None
+    return f"{file} looks like one JSON array; JSONL is one JSON object per line: `jq -c '.[]' {file} > OUT.jsonl`"
+
+
 def purpose_option(func: F) -> F:
     """--for: the minimum size differs (training 10 examples, validation 1); every other rule is the same."""
     return click.option(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from core.errors import DataError
@@ -9,6 +11,7 @@ from ops.app import App
 from ops.cli.data.common import (
     FIX_HINT,
     IN,
+    array_hint,
     max_listed_option,
     model_option,
     positive,
@@ -16,6 +19,9 @@ from ops.cli.data.common import (
     workers_option,
 )
 from ops.cli.options import global_options, out, pass_app
+
+if TYPE_CHECKING:
+    from ops.data.report import ValidationReport
 
 
 @click.command()
@@ -60,9 +66,16 @@ def validate(
     )
     out(app).result(report.to_dict(), text=render_table(report))
     if not report.ok:
-        hint = None
-        if report.examples > report.valid_examples:
-            hint = FIX_HINT.format(file=file, also=" --for validation" if purpose == "validation" else "")
-        elif set(report.error_counts) == {"too_few_examples"} and purpose == "training" and report.examples:
-            hint = "add examples; for validation data, pass --for validation: it needs only one"
-        raise DataError(report.error_summary(), hint=hint)
+        raise DataError(report.error_summary(), hint=_hint(report, file, purpose))
+
+
+def _hint(report: ValidationReport, file: str, purpose: str) -> str | None:
+    """What to do next: reshape a JSON array, drop the bad examples, or check small validation data as such."""
+    shaped = array_hint(file) if "invalid_json" in report.error_counts else None
+    if shaped is not None:
+        return shaped
+    if report.examples > report.valid_examples:
+        return FIX_HINT.format(file=file, also=" --for validation" if purpose == "validation" else "")
+    if set(report.error_counts) == {"too_few_examples"} and purpose == "training" and report.examples:
+        return "add examples; for validation data, pass --for validation: it needs only one"
+    return None

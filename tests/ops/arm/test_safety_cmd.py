@@ -59,6 +59,15 @@ def test_setting_the_current_value_changes_nothing(
     assert azure_emulator.count("PUT", "/serverlessEndpoints/") == 1  # only the fixture's create
 
 
+def test_set_without_a_choice_names_both(
+    run: Callable[..., Result], endpoint: dict[str, Any], azure_emulator: Emulator
+) -> None:
+    result = run("content-safety", "set", "bot")
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: say which: --enabled (filtering on) or --disabled (off)\n")
+    assert azure_emulator.count("PUT", "/serverlessEndpoints/") == 1  # only the fixture's create
+
+
 def test_failed_operation_is_reported(
     run: Callable[..., Result], endpoint: dict[str, Any], azure_emulator: Emulator
 ) -> None:

@@ -343,6 +343,20 @@ def test_a_small_validation_file_from_split_validates_with_for_validation(workdi
     assert (json.loads(out)["purpose"], json.loads(out)["remaining"]) == ("validation", [])
 
 
+def test_a_json_array_is_told_apart_from_jsonl(workdir: Path) -> None:
+    """Every line of a pretty-printed array fails as invalid JSON; the hint says what the file is instead
+    of suggesting `data fix`, which would drop every line."""
+    examples = [json.loads(line) for line in (workdir / "valid.jsonl").read_text().splitlines()]
+    (workdir / "array.json").write_text(json.dumps(examples, indent=2), encoding="utf-8")
+    code, _, err = run("data", "validate", "array.json", "--structure-only")
+    assert code == 1
+    assert err.endswith(
+        "(hint: array.json looks like one JSON array; JSONL is one JSON object per line: "
+        "`jq -c '.[]' array.json > OUT.jsonl`)\n"
+    )
+    assert "data fix" not in err
+
+
 def test_empty_validation_data_is_still_refused(workdir: Path) -> None:
     (workdir / "empty.jsonl").write_text("")
     code, _, err = run("data", "validate", "empty.jsonl", "--for", "validation", "-o", "json")

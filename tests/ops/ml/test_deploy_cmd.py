@@ -67,6 +67,15 @@ def test_an_endpoint_without_expiry_is_said_to_bill_until_deleted(
     assert bounded.json()["expires"] and "no expiry" not in bounded.err
 
 
+def test_a_mistyped_job_is_said_as_every_command_says_it(emulated_stack: EmulatedStack, job: str) -> None:
+    typo = job[:-1]
+    for args in (["deploy", "create", "--job", typo], ["finetune", "show", typo], ["finetune", "wait", typo]):
+        run = invoke(*args)
+        assert run.code == 4, run
+        assert run.errors == [f"Error: job {typo} not found in the project; did you mean {job}?"]
+    assert emulated_stack.emulator.world.created["endpoints"] == 0
+
+
 def endpoint_gets_after_its_put(emulator: Emulator, name: str) -> int:
     path = f"/serverlessEndpoints/{name}"
     requests = emulator.requests
