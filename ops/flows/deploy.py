@@ -90,6 +90,12 @@ def model_of_job(app: App, job_name: str) -> tuple[str, str]:
         )
     if not job.output_model_name:
         raise UsageError(f"job {job_name} registered no model")
+    if job.compute:  # said, not refused: no public source says the service refuses it either
+        app.report.warn(
+            f"job {job_name} was fine-tuned on managed compute ({job.compute.rsplit('/', 1)[-1]}); Microsoft "
+            "documents serverless deployment for models fine-tuned serverless only (fine-tune-serverless.md), "
+            "so the service may refuse this one: a managed online endpoint, outside this toolkit, serves it"
+        )
     model = app.assets.job_model(job)
     if model is None:
         raise NotFoundError(

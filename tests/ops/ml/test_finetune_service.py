@@ -152,6 +152,37 @@ def test_a_retirement_date_does_not_stop_managed_compute(
     assert run.json()["mode"] == "managed-compute"
 
 
+def test_deploying_a_managed_compute_model_serverless_is_warned_about(
+    emulated_stack: EmulatedStack, assets: tuple[str, str], tmp_path: Path
+) -> None:
+    """Microsoft documents serverless deployment for serverless fine-tunes only: said, not refused (no source
+    says the service refuses it), and not said for a serverless fine-tune."""
+    import json as jsonlib
+
+    outputs = tmp_path / "with-compute.json"
+    outputs.write_text(
+        jsonlib.dumps({**emulated_stack.emulator.outputs(), "compute_name": "gpu"}), encoding="utf-8"
+    )
+    train, valid = assets
+    managed = invoke(
+        "--outputs", str(outputs), "finetune", "submit", "-m", "Phi-3-mini-4k-instruct", "--train", train,
+        "--validation", valid, "--wait", "-o", "json",
+    ).json()["name"]  # fmt: skip
+    deployed = invoke(
+        "--outputs", str(outputs), "deploy", "create", "--job", managed, "--ttl", "1h", "-o", "json"
+    )
+    assert deployed.code == 0, deployed
+    warned = [line for line in deployed.err.splitlines() if "managed compute" in line]
+    assert warned == [
+        f"warning: job {managed} was fine-tuned on managed compute (gpu); Microsoft documents serverless "
+        "deployment for models fine-tuned serverless only (fine-tune-serverless.md), so the service may refuse "
+        "this one: a managed online endpoint, outside this toolkit, serves it"
+    ]
+    serverless = submit("--train", train, "--validation", valid, "--wait").json()["name"]
+    plain = invoke("deploy", "create", "--job", serverless, "--ttl", "1h")
+    assert plain.code == 0 and "managed compute" not in plain.err
+
+
 def test_models_list_live_shows_the_registry_beside_the_catalog(emulated_stack: EmulatedStack) -> None:
     run = invoke("models", "list", "--live", "-o", "json")
     assert run.code == 0, run
