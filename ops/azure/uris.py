@@ -76,7 +76,7 @@ def model_version(model_id: str | None) -> tuple[str, str] | None:
 _DATA = re.compile(r"/data/(?P<name>[^/]+)/versions/(?P<version>[^/]+)$")
 
 
-def data_version(ref: str | None) -> tuple[str, str] | None:
+def data_asset_of(ref: str | None) -> tuple[str, str] | None:
     """(name, version) of a job's data input: the `azureml:<name>:<version>` the toolkit sends, or an
     id that ends in `/data/<name>/versions/<version>` (how azure-ai-ml writes a data asset's id); None
     for anything else (a datastore path)."""

@@ -222,9 +222,8 @@ def metrics(app: App, job: str, plot: Path | None) -> None:
     found = _get(app, job)
     curves = training.metrics(app, job)
     if not curves.series:  # an empty table alone reads like a broken command
-        app.report.warn(
-            f"job {job} has logged no metrics yet (it is {found.status}); they appear as it trains"
-        )
+        later = "; they appear as it trains" if not found.terminal else ""
+        app.report.warn(f"job {job} has logged no metrics (it is {found.status}){later}")
     if plot is not None:
         training.plot(curves, plot, title=job)
         app.report.progress(f"wrote {plot}")

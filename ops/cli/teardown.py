@@ -27,7 +27,10 @@ if TYPE_CHECKING:
     "--delete-models", is_flag=True, help="Also delete the fine-tuned models (for real, not archive)."
 )
 @click.option(
-    "--delete-data", is_flag=True, help="Also delete the data assets this tool registered, and their files."
+    "--delete-data",
+    is_flag=True,
+    help="Also delete the data assets this tool registered, and their files (not those a job that has not "
+    "ended uses).",
 )
 @click.option("--destroy-stack", is_flag=True, help="Finally run `pulumi destroy` on --stack.")
 @concurrency_option("deletions")

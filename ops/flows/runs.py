@@ -166,7 +166,8 @@ def _check_stack(app: App, run: RunFile) -> None:
     if current is None:
         raise UsageError(
             f"run {run.name} is for stack(s) {listed}, and the stack outputs do not say which stack they are",
-            hint="pass --stack NAME, or save the outputs again (`pulumi stack output --json`): they now name it",
+            hint="pass --stack NAME (or FOUNDRY_STACK), or `pulumi up` the stack with this version, whose "
+            "outputs name it, and save them again",
         )
     if current not in run.stacks:
         raise UsageError(

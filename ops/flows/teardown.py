@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import WaitTimeoutError
 from ops.azure.records import TOOL_TAG, DataAssetInfo, DatastoreInfo, EndpointInfo, JobInfo
-from ops.azure.uris import data_version, model_version, stored_path
+from ops.azure.uris import data_asset_of, model_version, stored_path
 from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.flows import deploy
 from ops.flows.waiting import poll_until
@@ -75,7 +75,8 @@ def build_plan(app: App, options: Options) -> Plan:
             "project": o.project_name,
         }
     )
-    jobs = [j for j in app.jobs.list() if j.tags.get(TOOL_TAG)]
+    every_job = app.jobs.list()
+    jobs = [j for j in every_job if j.tags.get(TOOL_TAG)]
     for job in jobs:
         if not job.terminal:
             plan.notes.append(
@@ -101,7 +102,7 @@ def build_plan(app: App, options: Options) -> Plan:
     plan.steps.extend(model_steps)
     data = app.assets.tool_data()
     if options.delete_data:
-        in_use = _trained_on(jobs)
+        in_use = _trained_on(every_job)  # a job of the portal's may train on our data too
         for asset in data:
             user = in_use.get((asset.name, asset.version))
             if user is not None:  # its job reads it when it starts or resumes: deleting fails the job
@@ -123,13 +124,14 @@ def build_plan(app: App, options: Options) -> Plan:
 
 
 def _trained_on(jobs: list[JobInfo]) -> dict[tuple[str, str], JobInfo]:
-    """The data versions that jobs not yet ended train or validate on."""
+    """The data versions that jobs not yet ended train or validate on (a Paused job reads its data again
+    when it resumes)."""
     found: dict[tuple[str, str], JobInfo] = {}
     for job in jobs:
-        if job.terminal:
+        if job.terminal and job.status != "Paused":
             continue
         for ref in (job.training_data, job.validation_data):
-            key = data_version(ref)
+            key = data_asset_of(ref)
             if key is not None:
                 found.setdefault(key, job)
     return found

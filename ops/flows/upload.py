@@ -10,6 +10,7 @@ a model without downloading it.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,15 +62,21 @@ def check_data(
         where = ""
         if first is not None:
             where = f"; first at line {first.line}: {first.message}" if first.line else f"; {first.message}"
+        from ops.data.shape import json_document_hint
+
         also = " --for validation" if validation else ""
+        shaped = None if label is not None else json_document_hint(str(path), blocking, report.lines)
         if set(blocking) == {"too_few_examples"}:  # nothing `data fix` could mend
             hint = too_few_hint
         elif label is not None:
             hint = f"it was uploaded for another model; upload a file that suits {report.model}"
+        elif shaped is not None:
+            hint = shaped
         else:
+            quoted = shlex.quote(str(path))
             hint = (
-                f"run `foundry-ops data validate {path}{also}` for the full report, or "
-                f"`foundry-ops data fix {path} --out CLEAN{also}`"
+                f"run `foundry-ops data validate {quoted}{also}` for the full report, or "
+                f"`foundry-ops data fix {quoted} --out CLEAN{also}`"
             )
         kind = "validation" if validation else "training"
         raise DataError(f"{name}: invalid {kind} data for {report.model} ({counts}){where}", hint=hint)

@@ -17,23 +17,11 @@ MODEL_HELP = f"Model whose tokenizer, chat template and context length apply (de
 # the same one-line message and exit code 2.
 IN = click.Path(path_type=str, readable=False)
 FIX_HINT = "`foundry-ops data fix {file} --out CLEAN{also}` writes a copy without the invalid examples"
+SMALL_TRAINING_HINT = "add examples; for validation data, pass --for validation: it needs only one"
 
 
 def model_option(func: F) -> F:
     return click.option("--model", "-m", default=None, help=MODEL_HELP)(func)
-
-
-def array_hint(file: str) -> str | None:
-    """The hint for a file that is one JSON array (or object) spread over lines, not JSON Lines: every
-    line then fails as invalid JSON, and `data fix` would drop them all."""
-    try:
-        with open(file, "rb") as handle:
-            head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return None
-    if head[:1] != b"[":
-        return None
-    return f"{file} looks like one JSON array; JSONL is one JSON object per line: `jq -c '.[]' {file} > OUT.jsonl`"
 
 
 def purpose_option(func: F) -> F:

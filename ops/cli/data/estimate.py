@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from core.errors import DataError, UsageError
@@ -74,5 +76,5 @@ def estimate(
     if not report.ok:
         raise DataError(
             f"{report.error_summary()}; the estimate counts its {report.valid_examples:,} valid example(s) only",
-            hint=FIX_HINT.format(file=file, also="") if est.excluded_examples else None,
+            hint=FIX_HINT.format(file=shlex.quote(file), also="") if est.excluded_examples else None,
         )

@@ -7,14 +7,11 @@ from typing import TYPE_CHECKING
 import click
 
 from ops.app import App
-from ops.cli.data.common import model_option, purpose_option
+from ops.cli.data.common import SMALL_TRAINING_HINT, model_option, purpose_option
 from ops.cli.options import PathType, global_options, out, pass_app
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-SMALL_TRAINING_HINT = "add examples; for validation data, pass --for validation: it needs only one"
 
 
 @click.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 import click
@@ -11,7 +12,7 @@ from ops.app import App
 from ops.cli.data.common import (
     FIX_HINT,
     IN,
-    array_hint,
+    SMALL_TRAINING_HINT,
     max_listed_option,
     model_option,
     positive,
@@ -71,11 +72,14 @@ def validate(
 
 def _hint(report: ValidationReport, file: str, purpose: str) -> str | None:
     """What to do next: reshape a JSON array, drop the bad examples, or check small validation data as such."""
-    shaped = array_hint(file) if "invalid_json" in report.error_counts else None
+    from ops.data.shape import json_document_hint
+
+    shaped = json_document_hint(file, report.error_counts, report.lines)
     if shaped is not None:
         return shaped
     if report.examples > report.valid_examples:
-        return FIX_HINT.format(file=file, also=" --for validation" if purpose == "validation" else "")
+        also = " --for validation" if purpose == "validation" else ""
+        return FIX_HINT.format(file=shlex.quote(file), also=also)
     if set(report.error_counts) == {"too_few_examples"} and purpose == "training" and report.examples:
-        return "add examples; for validation data, pass --for validation: it needs only one"
+        return SMALL_TRAINING_HINT
     return None

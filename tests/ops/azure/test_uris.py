@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.azure.uris import StoredPath, same_blob, short_uri, stored_path
+from ops.azure.uris import StoredPath, data_asset_of, same_blob, short_uri, stored_path
 
 FIXTURE = (
     Path(__file__).resolve().parents[2]
@@ -74,3 +74,29 @@ def test_short_uri_is_what_a_data_version_is_registered_with() -> None:
 def test_same_blob_compares_unreadable_forms_as_written() -> None:
     assert same_blob("azureml:name:1", "azureml:name:1")
     assert not same_blob("azureml:name:1", short_uri("ds", "name"))
+
+
+SUB = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/proj"
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("azureml:support-train:3f2a9c01b2de", ("support-train", "3f2a9c01b2de")),  # what the toolkit sends
+        (
+            f"{SUB}/data/support-train/versions/7",
+            ("support-train", "7"),
+        ),  # azure-ai-ml's VERSIONED_RESOURCE_ID_FORMAT
+        (f"azureml:{SUB}/data/support-train/versions/7", ("support-train", "7")),
+        ("azureml://locations/eastus2/workspaces/guid/data/support-train/versions/2", ("support-train", "2")),
+        # no version to match on: labels (azure-ai-ml resolves them before it submits), datastore paths
+        ("azureml:support-train@latest", None),
+        (f"{SUB}/data/support-train/labels/latest", None),
+        ("azureml://datastores/workspaceblobstore/paths/LocalUpload/0000/train.jsonl", None),
+        (None, None),
+    ],
+)
+def test_a_jobs_data_input_names_its_asset_version(ref: str | None, expected: tuple[str, str] | None) -> None:
+    """Which data version a job reads (teardown keeps those of jobs still running), in the forms
+    azure-ai-ml writes (constants/_common.py) and the recorded jobs carry."""
+    assert data_asset_of(ref) == expected

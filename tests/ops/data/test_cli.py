@@ -351,10 +351,21 @@ def test_a_json_array_is_told_apart_from_jsonl(workdir: Path) -> None:
     code, _, err = run("data", "validate", "array.json", "--structure-only")
     assert code == 1
     assert err.endswith(
-        "(hint: array.json looks like one JSON array; JSONL is one JSON object per line: "
+        "(hint: array.json looks like one JSON array; JSONL is one example per line: "
         "`jq -c '.[]' array.json > OUT.jsonl`)\n"
     )
     assert "data fix" not in err
+    (workdir / "one line.json").write_text(json.dumps(examples), encoding="utf-8")  # not_object, one line
+    code, _, err = run("data", "validate", "one line.json", "--structure-only")
+    assert code == 1 and err.endswith("`jq -c '.[]' 'one line.json' > OUT.jsonl`)\n")
+    (workdir / "object.json").write_text(json.dumps(examples[0], indent=2), encoding="utf-8")
+    code, _, err = run("data", "validate", "object.json", "--structure-only")
+    assert code == 1 and err.endswith(
+        "(hint: object.json looks like one JSON object over many lines; JSONL is one example per line: "
+        "`jq -c . object.json > OUT.jsonl`)\n"
+    )
+    code, _, err = run("data", "validate", "mixed.jsonl", "--structure-only")
+    assert code == 1 and "looks like" not in err  # JSON Lines with some bad lines: the usual data fix hint
 
 
 def test_empty_validation_data_is_still_refused(workdir: Path) -> None:

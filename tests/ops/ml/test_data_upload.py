@@ -101,6 +101,22 @@ def test_small_validation_data_uploads_with_for_validation(
     assert emulated_stack.emulator.world.created["data_versions"] == 1
 
 
+def test_a_json_array_is_refused_with_how_to_make_jsonl(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    import json
+
+    lines = write_jsonl(tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()
+    array = tmp_path / "examples.json"
+    array.write_text(json.dumps([json.loads(line) for line in lines], indent=2), encoding="utf-8")
+    run = invoke("data", "upload", str(array))
+    assert run.code == 1, run
+    assert run.errors[0].endswith(
+        f"(hint: {array} looks like one JSON array; JSONL is one example per line: `jq -c '.[]' {array} > OUT.jsonl`)"
+    )
+    assert emulated_stack.emulator.world.created["data_versions"] == 0
+
+
 def test_missing_file_is_a_usage_error(emulated_stack: EmulatedStack, tmp_path: Path) -> None:
     run = invoke("data", "upload", str(tmp_path / "nope.jsonl"))
     assert run.code == 2

@@ -250,10 +250,7 @@ def test_metrics_of_a_job_that_has_logged_nothing_yet_say_so(
     run = invoke("finetune", "metrics", job, "-o", "json")
     assert run.code == 0, run
     assert run.json()["metrics"] == {}
-    assert (
-        run.err
-        == f"warning: job {job} has logged no metrics yet (it is {status}); they appear as it trains\n"
-    )
+    assert run.err == f"warning: job {job} has logged no metrics (it is {status}); they appear as it trains\n"
 
 
 def test_metrics_per_step_as_table_json_csv_and_a_png(
