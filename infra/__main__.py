@@ -9,9 +9,27 @@ from infra.components.foundry import FoundryEnvironment, FoundryEnvironmentArgs
 from infra.config import StackConfigError, load_stack_config
 
 
+def _stack_file() -> dict[str, object] | None:
+    """This stack's `config:` from `<stackConfigDir>/Pulumi.<stack>.yaml` under the project root, if it is
+    there (config may also come from elsewhere, e.g. an ESC environment)."""
+    from pathlib import Path
+
+    import yaml
+
+    from core.stacks import stack_dir
+
+    root = pulumi.get_root_directory()
+    path = stack_dir(Path(root)) / f"Pulumi.{pulumi.get_stack()}.yaml" if root else None
+    if path is None or not path.is_file():
+        return None
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = data.get("config") if isinstance(data, dict) else None
+    return config if isinstance(config, dict) else None
+
+
 def main() -> None:
     try:
-        config = load_stack_config()  # every problem listed, before any resource is declared
+        config = load_stack_config(_stack_file())  # every problem listed, before any resource is declared
     except StackConfigError as exc:
         raise pulumi.RunError(str(exc)) from None  # shown without a traceback
     client = azure_native.authorization.get_client_config()

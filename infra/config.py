@@ -331,5 +331,49 @@ def _decode(raw: str) -> Any:
         return raw
 
 
-def load_stack_config() -> StackConfig:
-    return StackConfig.from_mapping(config_mapping_from_pulumi())
+def load_stack_config(stack_file: Mapping[str, Any] | None = None) -> StackConfig:
+    """The config `pulumi.Config` gives the program; `stack_file` (the stack file's `config:`, when the
+    program can read it) adds the problems only the file shows: keys of this project it does not know."""
+    config = StackConfig.from_mapping(config_mapping_from_pulumi())
+    problems = unknown_keys(stack_file or {})
+    if problems:
+        raise StackConfigError(problems)
+    return config
+
+
+def check_stack_file(config: Mapping[str, Any]) -> StackConfig:
+    """A stack file's `config:` mapping (keys `foundry-phi:<key>`), checked as the program would check it
+    plus its unknown keys of this project: every problem in one StackConfigError."""
+    prefix = f"{PROJECT}:"
+    ours = {
+        k.removeprefix(prefix): v for k, v in config.items() if isinstance(k, str) and k.startswith(prefix)
+    }
+    known = {k: v for k, v in ours.items() if k in StackConfig.KEYS}
+    unknown = unknown_keys(config)
+    try:
+        checked = StackConfig.from_mapping(known)
+    except StackConfigError as exc:
+        raise StackConfigError(unknown + exc.problems) from None
+    if unknown:
+        raise StackConfigError(unknown)
+    return checked
+
+
+def unknown_keys(config: Mapping[str, Any]) -> list[str]:
+    """Keys of this project in a stack file's `config:` that the program never reads: pulumi.Config is asked
+    for known keys only, so a misspelt one (`computee`) would drop what it meant without a word."""
+    from core.words import closest
+
+    prefix = f"{PROJECT}:"
+    problems = []
+    for key in config:
+        name = key.removeprefix(prefix) if isinstance(key, str) else ""
+        if not isinstance(key, str) or not key.startswith(prefix) or name in StackConfig.KEYS:
+            continue
+        guess = closest(name, StackConfig.KEYS)
+        problems.append(
+            f"unknown config key {key!r}: did you mean {prefix}{guess}?"
+            if guess
+            else f"unknown config key {key!r}; known keys: {', '.join(StackConfig.KEYS)}"
+        )
+    return problems

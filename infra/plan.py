@@ -82,7 +82,11 @@ KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
 
 
 class PlanError(Exception):
-    """A stack that cannot be planned (unknown stack, invalid config); the message is one line."""
+    """A stack that cannot be planned (unknown stack, invalid config): one line, and a line per problem."""
+
+    def __init__(self, message: str, details: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 def pick(data: Any, path: str) -> Any:
@@ -218,7 +222,7 @@ def build_plan(stack: str, stacks_dir: Path = STACKS_DIR) -> Plan:
     """Run the program for `stack` under the mock engine and describe what it declares."""
     from pulumi import RunError
 
-    from infra.config import StackConfigError
+    from infra.config import StackConfigError, check_stack_file
     from infra.mock_engine import load_stack_file, run_program
 
     path = stack_file(stack, stacks_dir)
@@ -227,9 +231,13 @@ def build_plan(stack: str, stacks_dir: Path = STACKS_DIR) -> Plan:
     except (OSError, ValueError) as exc:
         raise PlanError(f"cannot read {path}: {' '.join(str(exc).split())}") from None
     try:
+        check_stack_file(config)  # every problem, one per line, before the program runs
         run = run_program(config, stack=stack)
     except StackConfigError as exc:
-        raise PlanError(f"{path.name}: " + "; ".join(exc.problems)) from None
+        raise PlanError(
+            f"{path.name}: invalid stack configuration ({len(exc.problems)} problem(s))",
+            details=tuple(exc.problems),
+        ) from None
     except RunError as exc:  # config problems the program reports (infra/__main__.py)
         raise PlanError(f"{path.name}: {' '.join(str(exc).split())}") from None
     return describe(run, stack, path)
@@ -340,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plan = build_plan(args.stack)
     except PlanError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(f"Error: {exc}", *(f"  {line}" for line in exc.details), sep="\n", file=sys.stderr)
         return 2
     if args.output == "json":
         import json

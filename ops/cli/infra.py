@@ -52,5 +52,5 @@ def plan(app: App, stacks_dir: Path | None) -> None:
     try:
         result = build_plan(app.stack, stacks_dir or STACKS_DIR)
     except PlanError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc), details=exc.details) from None
     out(app).result(result.as_dict(), text=render_text(result))

@@ -19,7 +19,9 @@ from infra.config import (
     StackConfig,
     StackConfigError,
     StorageRedundancy,
+    check_stack_file,
     config_mapping_from_pulumi,
+    load_stack_config,
 )
 from infra.mock_engine import encode_config
 from tests.infra.harness import STACK_FILES, run_config, stack_config
@@ -250,3 +252,40 @@ def test_any_input_is_a_config_or_a_listed_error(data: dict[str, Any]) -> None:
         assert exc.problems and all(isinstance(p, str) and "\n" not in p for p in exc.problems)
     else:
         assert cfg.location and cfg.name_prefix
+
+
+def test_a_misspelt_key_in_the_stack_file_is_a_problem_not_silence(tmp_path: Any, monkeypatch: Any) -> None:
+    """`pulumi up` reads known keys through pulumi.Config, so `computee` would drop the GPU cluster without
+    a word; the program reads its stack file too (under the project root, when it is there) and refuses."""
+    good = {"foundry-phi:location": "eastus2", "foundry-phi:namePrefix": "phitest"}
+    assert check_stack_file({**good, "azure-native:location": "eastus2"}).location == "eastus2"
+    with pytest.raises(StackConfigError) as info:
+        check_stack_file({**good, "foundry-phi:purgeProtecton": True, "foundry-phi:zzz": 1})
+    assert info.value.problems == [
+        "unknown config key 'foundry-phi:purgeProtecton': did you mean foundry-phi:purgeProtection?",
+        "unknown config key 'foundry-phi:zzz'; known keys: " + ", ".join(StackConfig.KEYS),
+    ]
+
+    import yaml
+
+    from infra.__main__ import _stack_file
+    from infra.mock_engine import run_program
+
+    (tmp_path / "stacks").mkdir()
+    stack_file = {"config": {**good, "foundry-phi:computee": {"vmSize": "Standard_NC24ads_A100_v4"}}}
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack_file), encoding="utf-8")
+    monkeypatch.setattr(pulumi, "get_root_directory", lambda: str(tmp_path))
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        seen["file"] = _stack_file()
+        try:
+            load_stack_config(seen["file"])
+        except StackConfigError as exc:
+            seen["problems"] = exc.problems
+
+    run_program(encode_config(good), stack="dev", program=program)
+    assert seen["file"] == stack_file["config"]
+    assert seen["problems"] == [
+        "unknown config key 'foundry-phi:computee': did you mean foundry-phi:compute?"
+    ]

@@ -148,17 +148,27 @@ def test_cli_without_a_stack_says_how(cli: Group) -> None:
     assert result.output == "Error: which stack? (hint: pass --stack NAME (stacks/Pulumi.<NAME>.yaml))\n"
 
 
-def test_cli_invalid_stack_config_lists_every_problem_on_one_line(tmp_path: Path, cli: Group) -> None:
-    bad = {"config": {"foundry-phi:location": "westeurope", "foundry-phi:namePrefix": "X"}}
+def test_cli_invalid_stack_config_lists_every_problem_on_its_own_line(tmp_path: Path, cli: Group) -> None:
+    """One Error: line, then a line per problem (as run files do); a misspelt key of this project is one of
+    them: pulumi.Config reads known keys only, so it would otherwise drop what it meant without a word."""
+    bad = {
+        "config": {
+            "foundry-phi:location": "westeurope",
+            "foundry-phi:namePrefix": "X",
+            "foundry-phi:computee": {"vmSize": "Standard_NC24ads_A100_v4", "maxNodes": 1},
+            "azure-native:location": "eastus2",  # another namespace: not this program's to judge
+        }
+    }
     (tmp_path / "Pulumi.broken.yaml").write_text(yaml.safe_dump(bad), encoding="utf-8")
     result = CliRunner().invoke(cli, ["infra", "plan", "--stack", "broken", "--stacks-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert len(result.output.splitlines()) == 1
-    assert result.output.startswith("Error: Pulumi.broken.yaml: invalid stack configuration (2 problem(s)):")
-    assert (
-        "location 'westeurope' is not a region" in result.output and "namePrefix 'X' must be" in result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Error: Pulumi.broken.yaml: invalid stack configuration (3 problem(s))"
+    assert lines[1] == "  unknown config key 'foundry-phi:computee': did you mean foundry-phi:compute?"
+    assert lines[2].startswith("  location 'westeurope' is not a region") and lines[3].startswith(
+        "  namePrefix 'X' must be"
     )
-    assert "Traceback" not in result.output
+    assert len(lines) == 4
 
 
 def test_unreadable_stack_file(tmp_path: Path) -> None:
