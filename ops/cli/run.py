@@ -62,13 +62,13 @@ def plan(app: App, file: Path) -> None:
     """Show each step of FILE's run as done, to do, changed, running or failed; changes nothing.
 
     State is read from Azure (names and tags), never from a local file. Exit 1 when the run's data does
-    not validate (applying it would fail), after the plan is shown.
+    not validate, or its job or a check failed (applying it would fail), after the plan is shown.
 
     \b
     Example:
       foundry-ops --stack dev run plan runs/support-bot.yaml
     """
-    from core.errors import DataError
+    from core.errors import DataError, ToolkitError
     from ops.flows import runs as flow
 
     run_file = _load(file)
@@ -80,6 +80,12 @@ def plan(app: App, file: Path) -> None:
             f"run {run_file.name}: its data does not validate, so nothing can be applied: {invalid.detail}",
             hint="`foundry-ops data validate FILE` lists every problem with its line "
             "(`--for validation` for the validation file)",
+        )
+    failed = next((s for s in state.steps if s.state == flow.FAILED), None)
+    if failed is not None:  # a failed job or check: applying the run as it is fails the same way
+        raise ToolkitError(
+            f"run {run_file.name}: its {failed.name} step failed ({failed.detail}), so applying it fails too",
+            hint="change the run file (data, hyperparameters or the checks) to try again",
         )
     app.report.progress(f"{state.changes} step(s) to apply" if state.changes else "nothing to apply")
 

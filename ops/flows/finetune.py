@@ -209,6 +209,7 @@ def wait(
     from ops.flows.training import LossTicker
 
     ticker = LossTicker(app, name)
+    again = resume or f"foundry-ops finetune wait {name}"
     try:
         result = wait_for_job(
             name,
@@ -219,11 +220,11 @@ def wait(
             timeout=timeout,
             error_message=lambda job: job_error(app, job),
             detail=lambda job: ticker(job.status),
+            resume=again,
         )
     except KeyboardInterrupt:
         raise Interrupted(
-            f"stopped waiting; job {name} keeps running",
-            hint=f"resume with: {resume or f'foundry-ops finetune wait {name}'}",
+            f"stopped waiting; job {name} keeps running", hint=f"resume with: {again}"
         ) from None
     return result.job
 

@@ -265,7 +265,12 @@ def _validate(app: App, run: RunFile, state: RunState, workdir: Path) -> list[st
         blocking = report.error_counts
         if blocking:
             first = next((i for i in report.errors if i.category in blocking), None)
-            where = f" (first at line {first.line}: {first.message})" if first and first.line else ""
+            where = ""
+            if first is not None and first.line:
+                where = f" (first at line {first.line}: {first.message})"
+            elif first is not None:  # a rule about the whole file, e.g. too few examples: say its numbers
+                split = f" after the {data.validation_fraction} split" if data.validation_fraction else ""
+                where = f" ({first.message}{split})"
             problems.append(
                 f"{source}: " + ", ".join(f"{n} {c}" for c, n in sorted(blocking.items())) + where
             )
@@ -329,7 +334,13 @@ def _assess_endpoint(app: App, run: RunFile, state: RunState) -> None:
         if state.previous
         else ""
     )
-    if endpoint is None:
+    failed = failed_check(run, state)
+    if (
+        endpoint is None and failed is not None
+    ):  # `run apply` refuses to deploy it again (run_apply.GateFailed)
+        state.steps.append(Step("deploy", BLOCKED, f"its {failed} failed before: not deployed again until the "
+                                "run file changes the job or the checks"))  # fmt: skip
+    elif endpoint is None:
         state.steps.append(Step("deploy", TODO, f"an endpoint for the job's model{replaces}"))
     elif endpoint.failed:
         state.steps.append(Step("deploy", TODO, f"{endpoint.name} failed to provision; it is tried again"))
@@ -341,7 +352,7 @@ def _assess_endpoint(app: App, run: RunFile, state: RunState) -> None:
         state.steps.append(Step("deploy", DONE, f"{endpoint.name}{replaces}"))
     want = "Enabled" if run.deploy.content_safety else "Disabled"
     if endpoint is None:
-        state.steps.append(Step("content safety", TODO, want))
+        state.steps.append(Step("content safety", BLOCKED if failed else TODO, want))
     else:
         have = endpoint.content_safety
         state.steps.append(
@@ -368,6 +379,15 @@ def _assess_endpoint(app: App, run: RunFile, state: RunState) -> None:
         state.steps.append(Step("expiry", DONE, f"expires {endpoint.tags[deploy.EXPIRES_TAG]}"))
     else:
         state.steps.append(Step("expiry", TODO, f"ttl {ttl}"))
+
+
+def failed_check(run: RunFile, state: RunState) -> str | None:
+    """The check ("smoke test" or "eval gate") that failed on this job's model with the run's current checks."""
+    for kind, tag, label in (("smoke", SMOKE_TAG, "smoke test"), ("eval", GATE_TAG, "eval gate")):
+        declared = run.smoke if kind == "smoke" else run.eval
+        if declared and recorded(state, tag).startswith(f"failed:{checks_digest(run, kind)}"):
+            return label
+    return None
 
 
 def recorded(state: RunState, tag: str) -> str:

@@ -101,10 +101,11 @@ def wait_for_job(
     timeout: float | None = None,
     error_message: Callable[[JobInfo], str | None] = lambda _job: None,
     detail: Callable[[JobInfo], str] = lambda _job: "",
+    resume: str | None = None,
 ) -> WaitResult:
     """Poll until the job is terminal. `report(text, news)` renders progress (`news`: a status change,
     or a read that failed, worth a line of its own); `detail(job)` adds to the status line (e.g. the
-    latest training loss).
+    latest training loss); `resume` is the command a timeout's hint names (default `finetune wait`).
 
     Raises JobFailedError (exit 3) when the job ends Failed (with the service's message) or Canceled,
     WaitTimeoutError (exit 6) when `timeout` passes, TransientError after `max_consecutive_errors`
@@ -120,7 +121,7 @@ def wait_for_job(
         state = job.status if job is not None else "unread"
         return WaitTimeoutError(
             f"job {name} still {state} after {fmt_elapsed(elapsed)}",
-            hint=f"the job goes on; keep waiting with `foundry-ops finetune wait {name}`",
+            hint=f"the job goes on; keep waiting with `{resume or f'foundry-ops finetune wait {name}'}`",
         )
 
     polled = poll_until(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,27 @@ def test_a_plan_whose_data_does_not_validate_shows_the_plan_and_exits_1(
     assert created(emulated_stack) == {"jobs": 0, "endpoints": 0, "data_versions": 0}
 
 
+def test_a_split_that_leaves_too_few_to_train_on_says_its_numbers(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    write_jsonl(tmp_path / "train.jsonl", 12)
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        "name: small\nmodel: Phi-4-mini-instruct\ndata: {train: train.jsonl, validationFraction: 0.25}\n",
+        encoding="utf-8",
+    )
+    plan = cli(clock, "run", "plan", str(path), "-o", "json")
+    assert plan.code == 1, plan
+    detail = next(s["detail"] for s in plan.json()["steps"] if s["name"] == "validate")
+    found = re.search(r"\((\d+) example", detail)
+    assert found is not None and int(found[1]) < 10, detail
+    kept = found[1]
+    assert detail == (
+        f"train.jsonl (train part): 1 too_few_examples ({kept} example(s); fine-tuning needs at least 10 "
+        "after the 0.25 split)"
+    )
+
+
 def test_plan_only_reads_so_the_reader_role_is_enough(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -206,6 +228,19 @@ def test_a_failed_job_ends_the_run_until_its_file_changes(
     assert created(emulated_stack)["jobs"] == 1 and created(emulated_stack)["endpoints"] == 0
 
 
+def test_a_timeout_says_to_apply_again_not_to_wait_for_the_job(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    """`finetune wait` only waits; applying again also deploys, smoke-tests and gates."""
+    emulated_stack.emulator.settings.polls_per_step = 50
+    path = run_file(tmp_path)
+    timed_out = cli(clock, "run", "apply", str(path), "--yes", "--timeout", "30")
+    assert timed_out.code == 6, timed_out
+    assert timed_out.errors[0].endswith(
+        f"(hint: the job goes on; keep waiting with `foundry-ops run apply {path}`)"
+    )
+
+
 def test_a_canceled_job_is_said_as_canceled(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -252,6 +287,13 @@ def test_a_failing_gate_deletes_the_new_endpoint_and_is_not_retried(
     assert created(emulated_stack)["endpoints"] == 1  # not redeployed on every reconcile
     plan = cli(clock, "run", "plan", str(path), "-o", "json")
     assert states(plan)["eval gate"] == "failed"
+    # the plan says what apply will do: nothing deployed, and a failing check (a PR's plan must not pass)
+    assert (states(plan)["deploy"], states(plan)["content safety"]) == ("blocked", "blocked")
+    deploy_step = next(s for s in plan.json()["steps"] if s["name"] == "deploy")
+    assert deploy_step["detail"].startswith("its eval gate failed before: not deployed again")
+    assert plan.code == 1, plan
+    assert plan.errors[0].startswith("Error: run support-bot: its eval gate step failed (")
+    assert "nothing to apply" not in plan.err and "to apply" not in plan.err.splitlines()[-1]
 
 
 def test_a_failing_gate_with_keep_leaves_the_endpoint_marked(
