@@ -16,13 +16,16 @@ def _stack_file() -> dict[str, object] | None:
 
     import yaml
 
-    from core.stacks import stack_dir
+    from core.stacks import StackFileError, stack_dir
 
     root = pulumi.get_root_directory()
-    path = stack_dir(Path(root)) / f"Pulumi.{pulumi.get_stack()}.yaml" if root else None
-    if path is None or not path.is_file():
-        return None
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        path = stack_dir(Path(root)) / f"Pulumi.{pulumi.get_stack()}.yaml" if root else None
+        if path is None or not path.is_file():
+            return None
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, StackFileError):
+        return None  # the Pulumi CLI read its config already; this file only adds a check
     config = data.get("config") if isinstance(data, dict) else None
     return config if isinstance(config, dict) else None
 

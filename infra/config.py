@@ -334,10 +334,13 @@ def _decode(raw: str) -> Any:
 def load_stack_config(stack_file: Mapping[str, Any] | None = None) -> StackConfig:
     """The config `pulumi.Config` gives the program; `stack_file` (the stack file's `config:`, when the
     program can read it) adds the problems only the file shows: keys of this project it does not know."""
-    config = StackConfig.from_mapping(config_mapping_from_pulumi())
-    problems = unknown_keys(stack_file or {})
-    if problems:
-        raise StackConfigError(problems)
+    unknown = unknown_keys(stack_file or {})
+    try:
+        config = StackConfig.from_mapping(config_mapping_from_pulumi())
+    except StackConfigError as exc:
+        raise StackConfigError(unknown + exc.problems) from None
+    if unknown:
+        raise StackConfigError(unknown)
     return config
 
 
@@ -348,7 +351,8 @@ def check_stack_file(config: Mapping[str, Any]) -> StackConfig:
     ours = {
         k.removeprefix(prefix): v for k, v in config.items() if isinstance(k, str) and k.startswith(prefix)
     }
-    known = {k: v for k, v in ours.items() if k in StackConfig.KEYS}
+    # as the program gets them: pulumi.Config hands over text, decoded as JSON where it is JSON
+    known = {k: _decode(v) if isinstance(v, str) else v for k, v in ours.items() if k in StackConfig.KEYS}
     unknown = unknown_keys(config)
     try:
         checked = StackConfig.from_mapping(known)

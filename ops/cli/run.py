@@ -84,8 +84,9 @@ def plan(app: App, file: Path) -> None:
     failed = next((s for s in state.steps if s.state == flow.FAILED), None)
     if failed is not None:  # a failed job or check: applying the run as it is fails the same way
         raise ToolkitError(
-            f"run {run_file.name}: its {failed.name} step failed ({failed.detail}), so applying it fails too",
-            hint="change the run file (data, hyperparameters or the checks) to try again",
+            f"run {run_file.name}: its {failed.name} step failed ({failed.detail}); `run apply` stops there too",
+            hint="a new job or new checks come from a changed run file (model, data, hyperparameters or the "
+            "checks); a check kept with onFailure: keep is run again by each apply",
         )
     app.report.progress(f"{state.changes} step(s) to apply" if state.changes else "nothing to apply")
 

@@ -335,11 +335,11 @@ def _assess_endpoint(app: App, run: RunFile, state: RunState) -> None:
         else ""
     )
     failed = failed_check(run, state)
-    if (
-        endpoint is None and failed is not None
-    ):  # `run apply` refuses to deploy it again (run_apply.GateFailed)
+    blocked = endpoint is None and failed is not None  # `run apply` refuses to deploy it again (GateFailed)
+    if blocked:
+        serving = f"; {', '.join(e.name for e in state.previous)} keeps serving" if state.previous else ""
         state.steps.append(Step("deploy", BLOCKED, f"its {failed} failed before: not deployed again until the "
-                                "run file changes the job or the checks"))  # fmt: skip
+                                f"run file changes the job or the checks{serving}"))  # fmt: skip
     elif endpoint is None:
         state.steps.append(Step("deploy", TODO, f"an endpoint for the job's model{replaces}"))
     elif endpoint.failed:
@@ -372,8 +372,14 @@ def _assess_endpoint(app: App, run: RunFile, state: RunState) -> None:
         else "eval without a gate"
     )
     state.steps.append(_verdict_step("eval gate", run.eval and "eval", state, GATE_TAG, run, what))
+    if blocked:  # nothing after the deploy runs: only the failed check keeps its verdict
+        for step in state.steps[-2:]:
+            if step.state not in (FAILED, SKIPPED):
+                step.state = BLOCKED
     ttl = run.deploy.ttl
-    if not ttl:
+    if blocked:
+        state.steps.append(Step("expiry", BLOCKED, f"ttl {ttl}" if ttl else "no ttl in the run file"))
+    elif not ttl:
         state.steps.append(Step("expiry", SKIPPED, "no ttl in the run file"))
     elif endpoint is not None and endpoint.tags.get(deploy.EXPIRES_TAG):
         state.steps.append(Step("expiry", DONE, f"expires {endpoint.tags[deploy.EXPIRES_TAG]}"))

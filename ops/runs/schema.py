@@ -229,7 +229,7 @@ class _Checker:
         got = f"got {wording.kind(value)}"
         if raw is None:
             return got
-        if path and path[-1] == "ttl" and isinstance(value, int | float) and not isinstance(value, bool):
+        if path and path[-1] == "ttl" and type(value) is int and value > 0:
             return f"got {raw}, a number with no unit; write a duration such as {raw}h (or 2d, 90m)"
         if "a string" in expected and not isinstance(value, str | dict | list):
             return f'got {raw}, which YAML reads as {wording.kind(value)}; write "{raw}" in quotes'

@@ -289,3 +289,29 @@ def test_a_misspelt_key_in_the_stack_file_is_a_problem_not_silence(tmp_path: Any
     assert seen["problems"] == [
         "unknown config key 'foundry-phi:computee': did you mean foundry-phi:compute?"
     ]
+
+    # every problem at once: the misspelt key beside what its absence breaks
+    run_program(encode_config({"location": "eastus2"}), stack="dev", program=program)
+    assert seen["problems"] == [
+        "unknown config key 'foundry-phi:computee': did you mean foundry-phi:compute?",
+        "namePrefix is required",
+    ]
+    # a stack file the program cannot read adds no check (the Pulumi CLI has read its config already)
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("config: [unclosed\n", encoding="utf-8")
+    seen.clear()
+    run_program(encode_config(good), stack="dev", program=program)
+    assert seen == {"file": None}
+
+
+def test_infra_plan_reads_stack_file_values_as_the_program_gets_them() -> None:
+    """pulumi.Config hands the program text, decoded as JSON where it is JSON: a mapping written as a JSON
+    string in the stack file is a mapping to both."""
+    checked = check_stack_file(
+        {
+            "foundry-phi:location": "eastus2",
+            "foundry-phi:namePrefix": "phitest",
+            "foundry-phi:tags": '{"environment": "dev"}',
+            "foundry-phi:softDeleteRetentionDays": "7",
+        }
+    )
+    assert dict(checked.tags) == {"environment": "dev"} and checked.soft_delete_retention_days == 7

@@ -207,6 +207,7 @@ def test_no_wait_submits_and_a_later_apply_continues(
 
 
 NEW_JOB = "a run trains again only when its file changes the job: its model, data or hyperparameters"
+STEPS_AFTER_DEPLOY = ("deploy", "content safety", "smoke", "eval gate", "expiry")
 
 
 def test_a_failed_job_ends_the_run_until_its_file_changes(
@@ -288,11 +289,14 @@ def test_a_failing_gate_deletes_the_new_endpoint_and_is_not_retried(
     plan = cli(clock, "run", "plan", str(path), "-o", "json")
     assert states(plan)["eval gate"] == "failed"
     # the plan says what apply will do: nothing deployed, and a failing check (a PR's plan must not pass)
-    assert (states(plan)["deploy"], states(plan)["content safety"]) == ("blocked", "blocked")
+    assert {k: v for k, v in states(plan).items() if k in STEPS_AFTER_DEPLOY} == {
+        "deploy": "blocked", "content safety": "blocked", "smoke": "blocked", "eval gate": "failed", "expiry": "blocked"
+    }  # fmt: skip
     deploy_step = next(s for s in plan.json()["steps"] if s["name"] == "deploy")
     assert deploy_step["detail"].startswith("its eval gate failed before: not deployed again")
     assert plan.code == 1, plan
     assert plan.errors[0].startswith("Error: run support-bot: its eval gate step failed (")
+    assert "`run apply` stops there too" in plan.errors[0]
     assert "nothing to apply" not in plan.err and "to apply" not in plan.err.splitlines()[-1]
 
 

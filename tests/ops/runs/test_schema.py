@@ -325,6 +325,7 @@ def test_several_problems_are_reported_together_in_line_order(repo: Path) -> Non
         (minimal(deploy="{ttl: 8 hours}"), ":5: deploy.ttl: '8 hours' is not valid: delete the endpoint this long after it is deployed (`deploy reap`): like 8h, 2d, 1d12h, 90m or 45s"),
         (minimal(deploy="{ttl: 0h}"), ":5: deploy.ttl: '0h' must be longer than zero"),
         (minimal(deploy="{ttl: 8}"), ":5: deploy.ttl: expected a string, got 8, a number with no unit; write a duration such as 8h (or 2d, 90m)"),
+        (minimal(deploy="{ttl: 1.5}"), ':5: deploy.ttl: expected a string, got 1.5, which YAML reads as a number (1.5); write "1.5" in quotes'),
         (minimal(deploy="{name: x}"), ":5: deploy.name: 'x' is not valid: 3 to 32 letters"),
         (minimal(modelVersion="v2"), ":5: modelVersion: 'v2' is not valid: the base model's registry version"),
         (minimal(stacks="[]"), ":5: stacks: must not be an empty list; leave `stacks` out to mean every stack"),
