@@ -29,7 +29,7 @@ from core.errors import (
     WaitTimeoutError,
 )
 from ops.azure.errors import TransientError
-from ops.azure.records import TOOL_TAG, EndpointInfo
+from ops.azure.records import TOOL_TAG, EndpointInfo, JobInfo
 from ops.concurrency import Outcome, batch_error, run_bounded
 from ops.flows import found
 from ops.flows.naming import endpoint_name
@@ -80,8 +80,6 @@ def parse_duration(text: str) -> dt.timedelta:
 
 
 def model_of_job(app: App, job_name: str) -> tuple[str, str]:
-    from ops.flows import found
-
     job = found.job(app, job_name)
     if job.status != "Completed":
         raise UsageError(
@@ -90,12 +88,7 @@ def model_of_job(app: App, job_name: str) -> tuple[str, str]:
         )
     if not job.output_model_name:
         raise UsageError(f"job {job_name} registered no model")
-    if job.compute:  # said, not refused: no public source says the service refuses it either
-        app.report.warn(
-            f"job {job_name} was fine-tuned on managed compute ({job.compute.rsplit('/', 1)[-1]}); Microsoft "
-            "documents serverless deployment for models fine-tuned serverless only (fine-tune-serverless.md), "
-            "so the service may refuse this one: a managed online endpoint, outside this toolkit, serves it"
-        )
+    _warn_if_managed(app, job)
     model = app.assets.job_model(job)
     if model is None:
         raise NotFoundError(
@@ -104,16 +97,31 @@ def model_of_job(app: App, job_name: str) -> tuple[str, str]:
     return job.output_model_name, model.version
 
 
+def _warn_if_managed(app: App, job: JobInfo) -> None:
+    """Said, not refused: no public source says the service refuses it either."""
+    if job.compute:
+        app.report.warn(
+            f"job {job.name} was fine-tuned on managed compute ({job.compute.rsplit('/', 1)[-1]}); Microsoft "
+            "documents serverless deployment for models fine-tuned serverless only (fine-tune-serverless.md), "
+            "so the service may refuse this one: a managed online endpoint, outside this toolkit, serves it"
+        )
+
+
 def model_of_ref(app: App, ref: str) -> tuple[str, str]:
     name, _, version = ref.removeprefix("azureml:").partition(":")
     versions = app.assets.model_versions(name)
     if not versions:
         raise NotFoundError(f"model {name} not found in the project")
-    if not version:
-        return name, versions[-1].version
-    if version not in {v.version for v in versions}:
+    chosen = versions[-1] if not version else next((v for v in versions if v.version == version), None)
+    if chosen is None:
         raise NotFoundError(f"model {name} has no version {version}")
-    return name, version
+    try:  # only to say how it was made: a job that cannot be read is no reason not to deploy
+        made_by = app.jobs.find(chosen.job_name) if chosen.job_name else None
+    except ToolkitError:
+        made_by = None
+    if made_by is not None:
+        _warn_if_managed(app, made_by)
+    return name, chosen.version
 
 
 def create(app: App, request: DeployRequest, policy: PollPolicy = DEFAULT_POLICY) -> EndpointInfo:

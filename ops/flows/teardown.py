@@ -171,6 +171,16 @@ def run(app: App, plan: Plan, options: Options) -> list[dict[str, Any]]:
     )
     data = [s for s in plan.steps if s.kind == "data"]
     if data:
+        # jobs listed again now, as the assets below: one submitted while the user read the plan keeps its data
+        in_use = _trained_on(app.jobs.list())
+        for step in [s for s in data if (s.name, str(s.version)) in in_use]:
+            user = in_use[(step.name, str(step.version))]
+            results.append({"step": step.label(), "result": f"kept: job {user.name} is {user.status} on it"})
+            app.report.warn(
+                f"data asset {step.name}:{step.version} is kept: job {user.name} is {user.status} on it"
+            )
+            data.remove(step)
+    if data:
         doomed = [plan.data[f"{s.name}:{s.version}"] for s in data]
         # listed again now, not taken from the plan: an asset registered while the user read the
         # plan may use one of these files, and a file still in use is never deleted

@@ -178,6 +178,11 @@ def test_deploying_a_managed_compute_model_serverless_is_warned_about(
         "deployment for models fine-tuned serverless only (fine-tune-serverless.md), so the service may refuse "
         "this one: a managed online endpoint, outside this toolkit, serves it"
     ]
+    model = deployed.json()["model_id"].split("/models/")[1].replace("/versions/", ":")
+    assert invoke("--outputs", str(outputs), "deploy", "delete", deployed.json()["name"], "--yes").code == 0
+    by_model = invoke("--outputs", str(outputs), "deploy", "create", "--model", model, "--ttl", "1h")
+    assert by_model.code == 0, by_model  # the model version names its job: the same warning
+    assert [line for line in by_model.err.splitlines() if "managed compute" in line] == warned
     serverless = submit("--train", train, "--validation", valid, "--wait").json()["name"]
     plain = invoke("deploy", "create", "--job", serverless, "--ttl", "1h")
     assert plain.code == 0 and "managed compute" not in plain.err

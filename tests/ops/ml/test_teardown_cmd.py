@@ -228,6 +228,34 @@ def test_the_data_of_a_job_still_running_is_kept(emulated_stack: EmulatedStack, 
     assert versions() == set()
 
 
+def test_data_a_job_submitted_after_the_plan_trains_on_is_kept(
+    emulated_stack: EmulatedStack, tmp_path: Path
+) -> None:
+    """Jobs are listed again before the data phase, as the assets are: the plan was read before the job
+    existed (a user reading the plan at the prompt), and its data must stay all the same."""
+    from ops.app import App
+    from ops.flows import teardown
+
+    emulator = emulated_stack.emulator
+    emulator.settings.polls_per_step = 50
+    train = invoke("data", "upload", str(write_jsonl(tmp_path / "t.jsonl")), "-o", "json").json()["ref"]
+    valid = invoke("data", "upload", str(write_jsonl(tmp_path / "v.jsonl", 12, "shipping")), "-o", "json")
+    app = App(outputs_file=emulated_stack.outputs_file)
+    options = teardown.Options(delete_data=True)
+    plan = teardown.build_plan(app, options)
+    assert {s.kind for s in plan.steps} == {"data"} and len(plan.steps) == 2
+    job = invoke(
+        "finetune", "submit", "-m", PHI4, "--train", train, "--validation", valid.json()["ref"], "-o", "json"
+    )
+    assert job.code == 0, job
+    results = teardown.run(app, plan, options)
+    kept = [r for r in results if r["result"].startswith("kept: job ")]
+    assert len(kept) == 2 and all(job.json()["name"] in r["result"] for r in kept)
+    versions = {f"{name}:{v}" for (_, name), c in emulator.world.data.items() for v in c["versions"]}
+    assert versions == {train.removeprefix("azureml:"), valid.json()["ref"].removeprefix("azureml:")}
+    app.close()
+
+
 def fake_pulumi(tmp_path: Path, exit_code: int = 0) -> Path:
     """A stand-in `pulumi` on PATH that records its arguments."""
     bindir = tmp_path / "bin"
