@@ -35,10 +35,15 @@ def run() -> None:
     pass
 
 
-def _load(file: Path) -> RunFile:
+def _load(app: App, file: Path) -> RunFile:
     from ops.runs.schema import load_run_file
 
-    return load_run_file(file)
+    run_file = load_run_file(file)
+    if file.suffix != ".yaml":  # ops.runs.matrix refuses it in runs/: say so before anyone relies on it
+        app.report.warn(
+            f"{file}: the GitOps workflows apply runs/*.yaml only; they will never pick this file up"
+        )
+    return run_file
 
 
 def _assess(app: App, run_file: RunFile) -> flow.RunState:
@@ -71,7 +76,7 @@ def plan(app: App, file: Path) -> None:
     from core.errors import DataError, ToolkitError
     from ops.flows import runs as flow
 
-    run_file = _load(file)
+    run_file = _load(app, file)
     state = _assess(app, run_file)
     _render(app, state)
     invalid = next((s for s in state.steps if s.name == "validate" and s.state == flow.FAILED), None)
@@ -126,7 +131,7 @@ def apply(
     from ops.flows import run_apply
     from ops.flows import runs as flow
 
-    run_file = _load(file)
+    run_file = _load(app, file)
     with flow.assessed(app, run_file) as before:  # the plan shown is the plan applied (split parts too)
         if not before.changes and not any(s.state == flow.FAILED for s in before.steps):
             app.report.progress(f"run {run_file.name} is up to date: nothing to apply")
@@ -154,6 +159,6 @@ def status(app: App, file: Path) -> None:
     Example:
       foundry-ops --stack dev run status runs/support-bot.yaml -o json
     """
-    run_file = _load(file)
+    run_file = _load(app, file)
     state = _assess(app, run_file)
     _render(app, state)

@@ -108,17 +108,18 @@ def load_runs(
             runs.append(load_run_file(_relative(path), stacks_dir=stacks_dir, stacks=stacks))
         except RunFileError as exc:
             errors.append(exc)
-    first: dict[str, RunFile] = {}
+    by_name: dict[str, list[RunFile]] = {}
     for run in runs:
-        if run.name in first:
+        by_name.setdefault(run.name, []).append(run)
+    for same in (group for group in by_name.values() if len(group) > 1):
+        for run in same:  # every file is named: the one a pull request added is not always the later one
             shown = _relative(run.source)
+            others = ", ".join(str(_relative(o.source, root)) for o in same if o is not run)
             message = (
-                f"name {run.name!r} is already the name of {_relative(first[run.name].source, root)}; "
+                f"name {run.name!r} is also the name of {others}; "
                 "run names must be unique (they name what the run creates in Azure)"
             )
             errors.append(RunFileError(shown, [Problem(shown, run.name_line, message)]))
-        else:
-            first[run.name] = run
     if errors:
         raise RunsError(errors)
     return runs

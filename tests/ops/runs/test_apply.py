@@ -132,6 +132,20 @@ def test_a_split_that_leaves_too_few_to_train_on_says_its_numbers(
     )
 
 
+def test_a_yml_run_file_is_planned_with_a_word_that_gitops_skips_it(
+    emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
+) -> None:
+    path = run_file(tmp_path)
+    yml = path.with_suffix(".yml")
+    path.rename(yml)
+    plan = cli(clock, "run", "plan", str(yml), "-o", "json")
+    assert plan.code == 0, plan
+    assert (
+        f"warning: {yml}: the GitOps workflows apply runs/*.yaml only; they will never pick this file up"
+        in (plan.err.splitlines())
+    )
+
+
 def test_plan_only_reads_so_the_reader_role_is_enough(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
