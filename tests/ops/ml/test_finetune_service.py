@@ -25,6 +25,15 @@ def assets(emulated_stack: EmulatedStack, tmp_path: Path) -> tuple[str, str]:
     return train, valid.json()["ref"]
 
 
+def outputs_with_compute(stack: EmulatedStack, tmp_path: Path) -> Path:
+    """The stack's outputs with a GPU cluster, so that managed-compute fine-tuning can be submitted."""
+    import json
+
+    outputs = tmp_path / "with-compute.json"
+    outputs.write_text(json.dumps({**stack.emulator.outputs(), "compute_name": "gpu"}), encoding="utf-8")
+    return outputs
+
+
 def body(emulator: Emulator, name: str) -> dict[str, Any]:
     job: dict[str, Any] = emulator.world.jobs[(emulator.scenario.project_name.lower(), name)]["submitted"]
     return job
@@ -137,12 +146,7 @@ def test_a_retirement_date_does_not_stop_managed_compute(
     emulated_stack: EmulatedStack, assets: tuple[str, str], tmp_path: Path
 ) -> None:
     """Phi-3's FinetuneRetirementDate (2025-08-30, the real spec's value) ended serverless fine-tuning only."""
-    import json as jsonlib
-
-    outputs = tmp_path / "with-compute.json"
-    outputs.write_text(
-        jsonlib.dumps({**emulated_stack.emulator.outputs(), "compute_name": "gpu"}), encoding="utf-8"
-    )
+    outputs = outputs_with_compute(emulated_stack, tmp_path)
     train, valid = assets
     run = invoke(
         "--outputs", str(outputs), "finetune", "submit", "-m", "Phi-3-mini-4k-instruct", "--train", train,
@@ -157,12 +161,7 @@ def test_deploying_a_managed_compute_model_serverless_is_warned_about(
 ) -> None:
     """Microsoft documents serverless deployment for serverless fine-tunes only: said, not refused (no source
     says the service refuses it), and not said for a serverless fine-tune."""
-    import json as jsonlib
-
-    outputs = tmp_path / "with-compute.json"
-    outputs.write_text(
-        jsonlib.dumps({**emulated_stack.emulator.outputs(), "compute_name": "gpu"}), encoding="utf-8"
-    )
+    outputs = outputs_with_compute(emulated_stack, tmp_path)
     train, valid = assets
     managed = invoke(
         "--outputs", str(outputs), "finetune", "submit", "-m", "Phi-3-mini-4k-instruct", "--train", train,

@@ -34,6 +34,17 @@ def run_file(tmp_path: Path, *, epochs: int = 2, gate: float = 0.0, on_failure: 
     return path
 
 
+def run_file_for_stacks(tmp_path: Path, *stacks: str) -> Path:
+    """The run file, listing `stacks`, in a project whose stacks are dev and prod."""
+    path = run_file(tmp_path)
+    (tmp_path / "Pulumi.yaml").write_text("name: foundry-phi\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "stacks").mkdir()
+    for stack in ("dev", "prod"):
+        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text("config: {}\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + f"stacks: [{', '.join(stacks)}]\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -363,12 +374,7 @@ def test_a_run_for_other_stacks_is_refused_on_this_one(
     from tests.ops.ml.helpers import CliRunner
     from tests.ops.ml.helpers import cli as root
 
-    path = run_file(tmp_path)
-    (tmp_path / "Pulumi.yaml").write_text("name: foundry-phi\nruntime: python\n", encoding="utf-8")
-    (tmp_path / "stacks").mkdir()
-    for stack in ("dev", "prod"):
-        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text("config: {}\n", encoding="utf-8")
-    path.write_text(path.read_text(encoding="utf-8") + "stacks: [dev]\n", encoding="utf-8")
+    path = run_file_for_stacks(tmp_path, "dev")
     from ops.app import App
 
     app = App(clock=clock, stack="prod", outputs_file=emulated_stack.outputs_file)
@@ -381,12 +387,7 @@ def test_a_run_for_other_stacks_is_refused_by_the_stack_its_outputs_name(
     emulated_stack: EmulatedStack, tmp_path: Path, clock: FakeClock
 ) -> None:
     """No --stack: the outputs file (dev's) says which stack it is; a prod run is not applied to it."""
-    path = run_file(tmp_path)
-    (tmp_path / "Pulumi.yaml").write_text("name: foundry-phi\nruntime: python\n", encoding="utf-8")
-    (tmp_path / "stacks").mkdir()
-    for stack in ("dev", "prod"):
-        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text("config: {}\n", encoding="utf-8")
-    path.write_text(path.read_text(encoding="utf-8") + "stacks: [prod]\n", encoding="utf-8")
+    path = run_file_for_stacks(tmp_path, "prod")
     for args in (["plan"], ["apply", "--yes"]):
         refused = cli(clock, "run", *args, str(path))
         assert refused.code == 2, refused
