@@ -21,7 +21,7 @@ from ops.cli.options import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ops.flows import runs as flow
+    from ops.flows import run_state
     from ops.polling import PollPolicy
     from ops.runs.model import RunFile
 
@@ -46,7 +46,7 @@ def _load(app: App, file: Path) -> RunFile:
     return run_file
 
 
-def _assess(app: App, run_file: RunFile) -> flow.RunState:
+def _assess(app: App, run_file: RunFile) -> run_state.RunState:
     """The run's state; a validation split, if any, lives in a temporary directory meanwhile."""
     from ops.flows import runs as flow
 
@@ -54,7 +54,7 @@ def _assess(app: App, run_file: RunFile) -> flow.RunState:
         return state
 
 
-def _render(app: App, state: flow.RunState) -> None:
+def _render(app: App, state: run_state.RunState) -> None:
     rows = [{"step": s.name, "state": s.state, "detail": s.detail} for s in state.steps]
     out(app).result(state.to_dict(), rows=rows, columns=STEP_COLUMNS)
 
@@ -74,19 +74,19 @@ def plan(app: App, file: Path) -> None:
       foundry-ops --stack dev run plan runs/support-bot.yaml
     """
     from core.errors import DataError, ToolkitError
-    from ops.flows import runs as flow
+    from ops.flows import run_state
 
     run_file = _load(app, file)
     state = _assess(app, run_file)
     _render(app, state)
-    invalid = next((s for s in state.steps if s.name == "validate" and s.state == flow.FAILED), None)
+    invalid = next((s for s in state.steps if s.name == "validate" and s.state == run_state.FAILED), None)
     if invalid is not None:  # applying it would fail: the plan's check fails too (exit 1), after the plan
         raise DataError(
             f"run {run_file.name}: its data does not validate, so nothing can be applied: {invalid.detail}",
             hint="`foundry-ops data validate FILE` lists every problem with its line "
             "(`--for validation` for the validation file)",
         )
-    failed = next((s for s in state.steps if s.state == flow.FAILED), None)
+    failed = next((s for s in state.steps if s.state == run_state.FAILED), None)
     if failed is not None:  # a failed job or check: applying the run as it is fails the same way
         raise ToolkitError(
             f"run {run_file.name}: its {failed.name} step failed ({failed.detail}); `run apply` stops there too",
@@ -128,17 +128,17 @@ def apply(
       foundry-ops --stack dev run apply runs/support-bot.yaml
       foundry-ops --outputs outputs.json run apply runs/support-bot.yaml --yes     # in a pipeline
     """
-    from ops.flows import run_apply
+    from ops.flows import run_apply, run_state
     from ops.flows import runs as flow
 
     run_file = _load(app, file)
     with flow.assessed(app, run_file) as before:  # the plan shown is the plan applied (split parts too)
-        if not before.changes and not any(s.state == flow.FAILED for s in before.steps):
+        if not before.changes and not any(s.state == run_state.FAILED for s in before.steps):
             app.report.progress(f"run {run_file.name} is up to date: nothing to apply")
             _render(app, before)
             return
         for step in before.steps:
-            if step.state not in (flow.DONE, flow.SKIPPED):
+            if step.state not in (run_state.DONE, run_state.SKIPPED):
                 app.report.progress(f"  {step.name}: {step.state} ({step.detail})")
         confirm(app, f"Apply run {run_file.name} to project {app.outputs.project_name}?")
         where = outputs_dir or run_file.source.parent / f"{run_file.name}.outputs"

@@ -1,6 +1,7 @@
 """Applying a run file: do what its plan says, in order, and record each check's verdict in Azure.
 
-See ops/flows/runs.py for the state model (what is read from where); this module changes things.
+See ops/flows/run_state.py for the state model and ops/flows/runs.py for what is read from where; this module
+changes things.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import DataError, JobFailedError, ToolkitError, UsageError
 from ops.azure.records import EndpointInfo, JobInfo
 from ops.flows import deploy, finetune, safety, training
-from ops.flows.runs import (
+from ops.flows.run_state import (
     DONE,
     FAILED,
     GATE_TAG,
@@ -21,11 +22,10 @@ from ops.flows.runs import (
     SMOKE_TAG,
     GateFailed,
     RunState,
-    assessed,
     checks_digest,
-    find_model,
-    recorded,
+    failed_check,
 )
+from ops.flows.runs import assessed, find_model
 from ops.polling import DEFAULT_POLICY, PollPolicy
 
 # A run's job is named from its inputs, so applying again finds the same ended job.
@@ -97,15 +97,13 @@ def _apply(app: App, run: RunFile, options: ApplyOptions, state: RunState) -> Ru
     _save_outputs(app, run, job, options)
     if run.deploy is None or (state.endpoint is None and state.model_tags.get(deploy.RETIRED_TAG)):
         return _refresh(app, run)
-    for kind, tag, label in (("smoke", SMOKE_TAG, "smoke test"), ("eval", GATE_TAG, "eval gate")):
-        declared = run.smoke if kind == "smoke" else run.eval
-        verdict = recorded(state, tag) if declared else ""
-        if state.endpoint is None and verdict.startswith(f"failed:{checks_digest(run, kind)}"):
-            raise GateFailed(
-                f"run {run.name}: the {label} of job {planned.name}'s model failed before "
-                f"({verdict.split(' ', 1)[-1]}); it is not deployed again",
-                hint="change the run file (data, hyperparameters or the checks) to try again",
-            )
+    failed = failed_check(run, state) if state.endpoint is None else None
+    if failed is not None:
+        raise GateFailed(
+            f"run {run.name}: the {failed.label} of job {planned.name}'s model failed before "
+            f"({failed.detail}); it is not deployed again",
+            hint="change the run file (data, hyperparameters or the checks) to try again",
+        )
     endpoint = _deploy(app, run, state, options)
     _check(app, run, endpoint, state, options)
     for old in state.previous:
