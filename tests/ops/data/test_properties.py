@@ -104,8 +104,9 @@ def test_split_is_a_deterministic_duplicate_safe_partition(
         again = split_file(source, validation_fraction=fraction, seed=seed, out_dir=Path(tmp) / "b")
         assert first.train.sha256 == again.train.sha256
         assert first.validation.sha256 == again.validation.sha256
-        train = Path(first.train.path).read_text(encoding="utf-8").splitlines()
-        validation = Path(first.validation.path).read_text(encoding="utf-8").splitlines()
+        # lines as JSONL ends them, at "\n" only: str.splitlines also breaks at U+2028 inside a string
+        train = Path(first.train.path).read_text(encoding="utf-8").removesuffix("\n").split("\n")
+        validation = Path(first.validation.path).read_text(encoding="utf-8").removesuffix("\n").split("\n")
     assert Counter(train) + Counter(validation) == Counter(lines)  # a partition, as a multiset
     assert not set(train) & set(validation)  # duplicates never straddle
     assert train and validation
