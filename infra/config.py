@@ -334,14 +334,7 @@ def _decode(raw: str) -> Any:
 def load_stack_config(stack_file: Mapping[str, Any] | None = None) -> StackConfig:
     """The config `pulumi.Config` gives the program; `stack_file` (the stack file's `config:`, when the
     program can read it) adds the problems only the file shows: keys of this project it does not know."""
-    unknown = unknown_keys(stack_file or {})
-    try:
-        config = StackConfig.from_mapping(config_mapping_from_pulumi())
-    except StackConfigError as exc:
-        raise StackConfigError(unknown + exc.problems) from None
-    if unknown:
-        raise StackConfigError(unknown)
-    return config
+    return _checked(config_mapping_from_pulumi(), unknown_keys(stack_file or {}))
 
 
 def check_stack_file(config: Mapping[str, Any]) -> StackConfig:
@@ -353,7 +346,11 @@ def check_stack_file(config: Mapping[str, Any]) -> StackConfig:
     }
     # as the program gets them: pulumi.Config hands over text, decoded as JSON where it is JSON
     known = {k: _decode(v) if isinstance(v, str) else v for k, v in ours.items() if k in StackConfig.KEYS}
-    unknown = unknown_keys(config)
+    return _checked(known, unknown_keys(config))
+
+
+def _checked(known: Mapping[str, Any], unknown: list[str]) -> StackConfig:
+    """`known` validated, with the `unknown`-key problems first: every problem in one StackConfigError."""
     try:
         checked = StackConfig.from_mapping(known)
     except StackConfigError as exc:

@@ -95,9 +95,9 @@ def test_data_validate_loads_no_heavy_sdk(tmp_path: Path) -> None:
 
 # What a small data command does not need at start-up (benchmarks/startup.py times it): OpenSSL (the
 # duplicate digests are blake2b from _blake2, and a small file's SHA-256 CPython's own: ops/data/digest.py),
-# pathlib (~4 ms with urllib.parse and ipaddress) and dataclasses (~1 ms to define each class; records
-# here are NamedTuples).
-NOT_AT_STARTUP = ("_hashlib", "pathlib", "dataclasses", "multiprocessing", "bpe_openai")
+# pathlib (~4 ms with urllib.parse and ipaddress), dataclasses (~1 ms to define each class; records
+# here are NamedTuples) and shlex (only hints that quote a path use it, on the way to an error).
+NOT_AT_STARTUP = ("_hashlib", "pathlib", "dataclasses", "multiprocessing", "bpe_openai", "shlex")
 
 
 @pytest.mark.parametrize(

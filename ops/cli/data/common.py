@@ -24,6 +24,13 @@ def model_option(func: F) -> F:
     return click.option("--model", "-m", default=None, help=MODEL_HELP)(func)
 
 
+def shell_word(path: str) -> str:
+    """`path` quoted for a command in a hint; shlex only on the way to an error, not on every start-up."""
+    import shlex
+
+    return shlex.quote(path)
+
+
 def purpose_option(func: F) -> F:
     """--for: the minimum size differs (training 10 examples, validation 1); every other rule is the same."""
     return click.option(

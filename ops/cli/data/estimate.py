@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shlex
-
 import click
 
 from core.errors import DataError, UsageError
 from ops.app import App
-from ops.cli.data.common import FIX_HINT, IN, model_option, positive, workers_option
+from ops.cli.data.common import FIX_HINT, IN, model_option, positive, shell_word, workers_option
 from ops.cli.options import global_options, out, pass_app
 from ops.limits import MAX_EPOCHS
 from ops.text import key_values
@@ -76,5 +74,5 @@ def estimate(
     if not report.ok:
         raise DataError(
             f"{report.error_summary()}; the estimate counts its {report.valid_examples:,} valid example(s) only",
-            hint=FIX_HINT.format(file=shlex.quote(file), also="") if est.excluded_examples else None,
+            hint=FIX_HINT.format(file=shell_word(file), also="") if est.excluded_examples else None,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING
 
 import click
@@ -17,6 +16,7 @@ from ops.cli.data.common import (
     model_option,
     positive,
     purpose_option,
+    shell_word,
     workers_option,
 )
 from ops.cli.options import global_options, out, pass_app
@@ -79,7 +79,7 @@ def _hint(report: ValidationReport, file: str, purpose: str) -> str | None:
         return shaped
     if report.examples > report.valid_examples:
         also = " --for validation" if purpose == "validation" else ""
-        return FIX_HINT.format(file=shlex.quote(file), also=also)
+        return FIX_HINT.format(file=shell_word(file), also=also)
     if set(report.error_counts) == {"too_few_examples"} and purpose == "training" and report.examples:
         return SMALL_TRAINING_HINT
     return None
